@@ -1,0 +1,28 @@
+# Every dependency comes from the system (Debian packages installed by tools/setup.sh);
+# nothing is downloaded at configure or build time. docs/dependencies.md says why each is used.
+include(CMakeFindDependencyMacro)
+
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(range-v3 REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_path(KVTIER_XXHASH_INCLUDE_DIR xxhash.h REQUIRED DOC "xxHash header (used header-only, XXH_INLINE_ALL)")
+
+if(KVTIER_ENABLE_IO)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(kvtier_uring REQUIRED IMPORTED_TARGET liburing)
+  pkg_check_modules(kvtier_numa REQUIRED IMPORTED_TARGET numa)
+endif()
+if(KVTIER_ENABLE_TRACE)
+  find_package(simdjson 3 REQUIRED)
+endif()
+if(KVTIER_BUILD_TOOLS OR KVTIER_BUILD_TESTS OR KVTIER_BUILD_BENCH OR KVTIER_BUILD_EXAMPLES)
+  find_package(fmt 9 REQUIRED)
+  find_package(CLI11 2 REQUIRED)
+endif()
+if(KVTIER_BUILD_TESTS)
+  find_package(GTest 1.12 REQUIRED)
+endif()
+if(KVTIER_BUILD_BENCH)
+  find_package(benchmark 1.7 REQUIRED)
+endif()
