@@ -4,3 +4,4 @@
 #include <kvtier/error.hpp>
 #include <kvtier/units.hpp>
 #include <kvtier/version.hpp>
+#include <kvtier/trace/mooncake_writer.hpp>
