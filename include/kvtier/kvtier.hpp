@@ -5,3 +5,6 @@
 #include <kvtier/units.hpp>
 #include <kvtier/version.hpp>
 #include <kvtier/trace/mooncake_writer.hpp>
+#include <kvtier/policy/simulator.hpp>
+#include <kvtier/policy/lru_policy.hpp>
+#include <kvtier/policy/belady_policy.hpp>
