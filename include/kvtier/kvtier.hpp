@@ -8,3 +8,6 @@
 #include <kvtier/policy/simulator.hpp>
 #include <kvtier/policy/lru_policy.hpp>
 #include <kvtier/policy/belady_policy.hpp>
+#include <kvtier/policy/lfu_policy.hpp>
+#include <kvtier/policy/arc_policy.hpp>
+#include <kvtier/policy/s3fifo_policy.hpp>

@@ -1,8 +1,11 @@
 // Typed law tests: every eviction_policy model against the numbered requirements of
 // include/kvtier/policy/concepts.hpp, on random prefix-chained traces (a property test with a
 // fixed seed per case), with a shadow set that tracks residency from the reported evictions.
+#include <kvtier/policy/arc_policy.hpp>
 #include <kvtier/policy/belady_policy.hpp>
+#include <kvtier/policy/lfu_policy.hpp>
 #include <kvtier/policy/lru_policy.hpp>
+#include <kvtier/policy/s3fifo_policy.hpp>
 #include <kvtier/policy/simulator.hpp>
 
 #include <gtest/gtest.h>
@@ -36,7 +39,8 @@ kvtier::block_trace random_trace(std::uint32_t seed, std::uint32_t requests, std
 template <class P>
 class policy_laws : public ::testing::Test {};
 
-using policies = ::testing::Types<kvtier::lru_policy, kvtier::belady_policy>;
+using policies = ::testing::Types<kvtier::lru_policy, kvtier::belady_policy, kvtier::lfu_policy, kvtier::arc_policy,
+                                  kvtier::s3fifo_policy>;
 TYPED_TEST_SUITE(policy_laws, policies);
 
 TYPED_TEST(policy_laws, requirements_hold_on_random_traces) {
