@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace kvtier {
@@ -142,6 +143,19 @@ class incremental_block_chain {
   block_hasher_params params_;
   std::string stream_;
   std::vector<block_hash> full_;
+};
+
+/// Numbers distinct hashes in first-seen order: the external ids that block_trace_builder takes.
+class block_hash_numbering {
+ public:
+  void reserve(std::size_t hashes) { numbers_.reserve(hashes); }
+  [[nodiscard]] std::uint64_t operator()(const block_hash& h) {
+    return numbers_.try_emplace(h, numbers_.size()).first->second;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return numbers_.size(); }
+
+ private:
+  std::unordered_map<block_hash, std::uint64_t, block_hash_hasher> numbers_;
 };
 
 }  // namespace kvtier

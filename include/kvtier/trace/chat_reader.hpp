@@ -43,7 +43,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -186,14 +185,13 @@ class chat_converter {
 
     block_trace_builder builder(file_, options_.block_tokens);
     builder.reserve(calls_.size(), hashes_.size());
-    std::unordered_map<block_hash, std::uint64_t, block_hash_hasher> first_seen;
-    first_seen.reserve(hashes_.size());
+    block_hash_numbering numbering;
+    numbering.reserve(hashes_.size());
     for (const std::size_t index : order) {
       const auto& call = calls_[index];
       builder.begin_request(times[index], call.input_tokens, call.output_tokens, call.session, call.turn);
       for (std::size_t b = call.first_hash; b < call.first_hash + call.block_count; ++b) {
-        const auto [it, inserted] = first_seen.try_emplace(hashes_[b], first_seen.size());
-        builder.add_block(it->second, types_[b]);
+        builder.add_block(numbering(hashes_[b]), types_[b]);
       }
     }
     return {std::move(builder).finish(), std::move(session_names_)};
