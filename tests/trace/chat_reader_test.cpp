@@ -155,6 +155,14 @@ TEST(ChatReader, ShareGptArrayAndOpenAiAgreeOnTheSameConversation) {
   EXPECT_EQ(a.trace.requests[1].timestamp_ms, 1'000u) << "second conversation starts one session gap later";
 }
 
+TEST(ChatReader, TrailingUserMessageIsACallAwaitingItsAnswer) {
+  const std::string text = R"([{"conversations": [{"from": "human", "value": "only a question"}]}])";
+  const chat_trace converted = parse_chat_trace(text, "first_turns.json", small_blocks);
+  ASSERT_EQ(converted.trace.requests.size(), 1u);
+  EXPECT_EQ(converted.trace.requests[0].output_tokens, 0u);
+  EXPECT_EQ(converted.trace.requests[0].input_tokens, 8u);  // "<|user|>\nonly a question<|end|>\n" = 32 bytes
+}
+
 TEST(ChatReader, SaltChangesIdentityButNotStructure) {
   const std::string text = R"({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y"}]})";
   const chat_trace plain = parse_chat_trace(text, "t", small_blocks);

@@ -9,8 +9,10 @@
 //
 // Conversion rules (docs/traces.md has the reasoning):
 //   * Every assistant message is one LLM call; its prompt is every message before it. An assistant
-//     message with nothing before it is not a call; messages after the last assistant are context
-//     for no call.
+//     message with nothing before it is not a call. A conversation whose last message is a user
+//     message ends with one more call, awaiting its answer (output_tokens 0): single-turn prompt
+//     collections are such files. Other messages after the last assistant (the agent runs' final
+//     "exit") belong to no call.
 //   * A message renders as "<|role|>\n" + content + "<|end|>\n" with the normalised role (system,
 //     user, assistant, tool), is appended to the conversation's token stream by the tokenizer, and
 //     the prompt's chain is hashed per block (block_hasher.hpp). input_tokens = tokens of the prompt
@@ -398,27 +400,32 @@ class chat_converter {
       tokenizer_.append_stream(rendered_, stream);
       segments_.push_back({stream.size(), m.type});
       if (m.type != block_type::assistant || prompt_bytes == 0) continue;
-
-      chat_call call;
-      if (messages_[i - 1].timestamp_s) {
-        call.time_ms = std::llround(*messages_[i - 1].timestamp_s * 1000.0);
-      } else if (m.timestamp_s) {
-        call.time_ms = std::llround(*m.timestamp_s * 1000.0);
-      }
-      call.input_tokens = checked_tokens(prompt_bytes);
-      call.output_tokens = checked_tokens(stream.size() - prompt_bytes);
-      call.session = session;
-      call.turn = turn++;
-      call.first_hash = hashes_.size();
-      chain.chain_of_prefix(prompt_bytes, hashes_);
-      call.block_count = static_cast<std::uint32_t>(hashes_.size() - call.first_hash);
-      const std::size_t block_bytes = static_cast<std::size_t>(hasher_.block_bytes());
-      for (std::size_t b = 0; b < call.block_count; ++b) {
-        types_.push_back(dominant_type(b * block_bytes, std::min(prompt_bytes, (b + 1) * block_bytes)));
-      }
-      calls_.push_back(call);
+      const auto& before = messages_[i - 1];
+      add_call(chain, prompt_bytes, stream.size() - prompt_bytes,
+               before.timestamp_s ? before.timestamp_s : m.timestamp_s, session, turn++);
+    }
+    if (!messages_.empty() && messages_.back().type == block_type::user) {
+      add_call(chain, stream.size(), 0, messages_.back().timestamp_s, session, turn);
     }
     fill_missing_times(first_call);
+  }
+
+  void add_call(incremental_block_chain& chain, std::size_t prompt_bytes, std::size_t output_bytes,
+                std::optional<double> time_s, std::uint32_t session, std::uint32_t turn) {
+    chat_call call;
+    if (time_s) call.time_ms = std::llround(*time_s * 1000.0);
+    call.input_tokens = checked_tokens(prompt_bytes);
+    call.output_tokens = checked_tokens(output_bytes);
+    call.session = session;
+    call.turn = turn;
+    call.first_hash = hashes_.size();
+    chain.chain_of_prefix(prompt_bytes, hashes_);
+    call.block_count = static_cast<std::uint32_t>(hashes_.size() - call.first_hash);
+    const std::size_t block_bytes = static_cast<std::size_t>(hasher_.block_bytes());
+    for (std::size_t b = 0; b < call.block_count; ++b) {
+      types_.push_back(dominant_type(b * block_bytes, std::min(prompt_bytes, (b + 1) * block_bytes)));
+    }
+    calls_.push_back(call);
   }
 
   [[nodiscard]] std::uint32_t checked_tokens(std::size_t stream_bytes) const {
