@@ -1,7 +1,7 @@
 # kvtier::kvtier is header-only. The optional parts are INTERFACE targets too; they exist so that
 # a user who includes a facility with a compiled dependency links exactly that dependency:
 #   kvtier::io     file_tier, host_memory_tier (liburing, libnuma)
-#   kvtier::trace  trace readers, include/kvtier/trace/*_reader.hpp (simdjson)
+#   kvtier::trace  trace readers, include/kvtier/trace/*_reader.hpp (simdjson, zlib)
 # Each header belongs to the file set of the target whose dependencies it needs.
 file(GLOB_RECURSE kvtier_all_headers CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/include/kvtier/*.hpp")
 set(kvtier_io_regex "/kvtier/(io\\.hpp|tier/(file_tier|host_memory_tier|numa_|uring_)[^/]*\\.hpp|detail/io/)")
@@ -39,6 +39,6 @@ if(KVTIER_ENABLE_TRACE)
   add_library(kvtier::trace ALIAS kvtier_trace)
   set_target_properties(kvtier_trace PROPERTIES EXPORT_NAME trace)
   target_sources(kvtier_trace INTERFACE FILE_SET HEADERS BASE_DIRS "${PROJECT_SOURCE_DIR}/include" FILES ${kvtier_trace_headers})
-  target_link_libraries(kvtier_trace INTERFACE kvtier simdjson::simdjson)
+  target_link_libraries(kvtier_trace INTERFACE kvtier simdjson::simdjson ZLIB::ZLIB)
   list(APPEND kvtier_export_targets kvtier_trace)
 endif()

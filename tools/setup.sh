@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libeigen3-dev librange-v3-dev nlohmann-json3-dev libsimdjson-dev libboost-dev libxxhash-dev
-  libfmt-dev libcli11-dev liburing-dev libnuma-dev
+  libfmt-dev libcli11-dev liburing-dev libnuma-dev zlib1g-dev
 )
 
 missing=()
