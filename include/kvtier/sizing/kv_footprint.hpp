@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -158,6 +159,26 @@ template <kv_sizer L>
         layer);
   }
   return total;
+}
+
+/// Empty when `tp` ranks can share this layer's KV heads evenly (tp divides the KV heads, or the
+/// KV heads divide tp and are replicated), else why not. Latent, MQA and SSM layers always can.
+[[nodiscard]] constexpr std::string_view tensor_parallel_issue(const layer_spec& layer, std::uint32_t tp) noexcept {
+  const auto heads = std::visit(
+      [](const auto& l) -> std::uint64_t {
+        using L = std::decay_t<decltype(l)>;
+        if constexpr (std::is_same_v<L, gqa_attention>) return l.kv_heads;
+        if constexpr (std::is_same_v<L, sliding_window<gqa_attention>>) return l.inner.kv_heads;
+        if constexpr (std::is_same_v<L, mha_attention>) return l.heads;
+        if constexpr (std::is_same_v<L, sliding_window<mha_attention>>) return l.inner.heads;
+        return 1;
+      },
+      layer);
+  if (tp == 0) return "tensor-parallel degree must be positive";
+  if (tp <= heads ? heads % tp != 0 : tp % heads != 0) {
+    return "tensor-parallel degree must divide the key/value heads or be a multiple of them";
+  }
+  return {};
 }
 
 /// Layers with the same spec, in order of first appearance: vLLM's KV-cache groups. A paged block
