@@ -126,7 +126,8 @@ class config_reader {
  private:
   /// Line of the first `"key"` at or after the object's start; 0 when not found.
   [[nodiscard]] std::uint64_t line_of(std::string_view key) const {
-    const std::string quoted = "\"" + std::string(key) + "\"";
+    std::string quoted(1, '"');
+    quoted.append(key).push_back('"');
     auto at = text_.find(quoted, search_from_);
     if (at == std::string_view::npos) at = text_.find(quoted);
     if (at == std::string_view::npos) return 0;
