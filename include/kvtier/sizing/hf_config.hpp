@@ -248,22 +248,17 @@ inline std::uint64_t estimate_parameters(const config_reader& config, const mode
           using L = std::decay_t<decltype(l)>;
           if constexpr (std::is_same_v<L, mamba1_state> || std::is_same_v<L, mamba2_state>) {
             return 3 * hidden * l.d_inner;
-          } else if constexpr (std::is_same_v<L, mla_attention> || std::is_same_v<L, sliding_window<mla_attention>>) {
-            const mla_attention& m = [&]() -> const mla_attention& {
-              if constexpr (std::is_same_v<L, mla_attention>)
-                return l;
-              else
-                return l.inner;
-            }();
+          } else if constexpr (std::is_same_v<L, mla_attention>) {
+            const mla_attention& m = l;
             const std::uint64_t q = config.count("q_lora_rank", 0);
             const std::uint64_t qk = std::uint64_t{m.qk_nope_head_dim} + m.qk_rope_head_dim;
             return (q == 0 ? hidden * m.heads * qk : hidden * q + q * m.heads * qk) + hidden * m.latent_elements() +
                    std::uint64_t{m.kv_lora_rank} * m.heads * (m.qk_nope_head_dim + m.v_head_dim) +
                    std::uint64_t{m.heads} * m.v_head_dim * hidden;
           } else {
-            const std::uint64_t kv = l.kv_bytes_per_token(kv_format::fp8_e4m3);  // 2 * H_kv * d
-            const std::uint64_t q = hidden * hidden;
-            return 2 * q + hidden * kv;
+            // Q and O as hidden x hidden, K and V as hidden x (H_kv * d): 2 * H_kv * d is the
+            // layer's fp8 bytes per token.
+            return 2 * hidden * hidden + hidden * l.kv_bytes_per_token(kv_format::fp8_e4m3);
           }
         },
         model.layers[i]);
