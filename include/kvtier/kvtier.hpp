@@ -3,6 +3,7 @@
 // <kvtier/io.hpp> (kvtier::io) and <kvtier/trace.hpp> (kvtier::trace); CUDA is in cuda/.
 #include <kvtier/error.hpp>
 #include <kvtier/manager/projection.hpp>
+#include <kvtier/sizing/sizing.hpp>
 #include <kvtier/trace/block_hasher.hpp>
 #include <kvtier/trace/synthetic_workload.hpp>
 #include <kvtier/trace/tokenizer.hpp>
