@@ -12,10 +12,12 @@ namespace {
 
 // The plan is a __grid_constant__ parameter (about 4.3 KB: two pools with their layer base
 // pointers), read in place from constant parameter memory; CUDA 12.1+ allows up to 32 KB.
+// Two instances: the plain copy, and the copy with re-rotation (double math, more registers).
+template <bool Rope>
 __global__ void __launch_bounds__(1024) transfer_kernel(const __grid_constant__ detail::transfer_plan plan) {
   const std::uint64_t thread = std::uint64_t{blockIdx.x} * blockDim.x + threadIdx.x;
   const std::uint64_t threads = std::uint64_t{gridDim.x} * blockDim.x;
-  detail::transfer_thread(plan, thread, threads);
+  detail::transfer_thread<Rope>(plan, thread, threads);
 }
 
 }  // namespace
@@ -36,9 +38,14 @@ cudaError_t transfer_async(const kv_pool_view& src, const kv_pool_view& dst, con
       e != cudaSuccess) {
     return e;
   }
-  const launch_shape shape = choose_launch_shape(plan.total_units, static_cast<std::uint32_t>(sm_count), launch.sm_cap);
+  const launch_shape shape =
+      choose_launch_shape(plan.wanted_threads, static_cast<std::uint32_t>(sm_count), launch.sm_cap);
   if (shape.grid_blocks != 0) {
-    transfer_kernel<<<shape.grid_blocks, shape.block_threads, 0, launch.stream>>>(plan);
+    if (rope.enabled) {
+      transfer_kernel<true><<<shape.grid_blocks, shape.block_threads, 0, launch.stream>>>(plan);
+    } else {
+      transfer_kernel<false><<<shape.grid_blocks, shape.block_threads, 0, launch.stream>>>(plan);
+    }
     if (const cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
   }
   return launch.done_event != nullptr ? cudaEventRecord(launch.done_event, launch.stream) : cudaSuccess;

@@ -1,7 +1,7 @@
 #pragma once
-// Launch shape of the copy kernels: a grid-stride loop over `total_units` work units, with at most
-// `sm_cap` thread blocks when a cap is set, so that at most that many SMs run copy work at once and
-// the rest stay free for attention and GEMMs running concurrently.
+// Launch shape of the copy kernels: a grid-stride loop over `total_units` work units (threads that find work), with at
+// most `sm_cap` thread blocks when a cap is set, so that at most that many SMs run copy work at once and the rest stay
+// free for attention and GEMMs running concurrently.
 #include <kvtier/detail/host_device.hpp>
 
 #include <cstdint>
@@ -14,6 +14,7 @@ struct launch_shape {
   friend constexpr bool operator==(const launch_shape&, const launch_shape&) = default;
 };
 
+/// Thread counts must be multiples of 32 (the copy kernel works in groups of up to a warp).
 struct launch_policy {
   std::uint32_t block_threads = 256;          ///< threads per block without a cap
   std::uint32_t capped_block_threads = 1024;  ///< with a cap: one large block per allowed SM

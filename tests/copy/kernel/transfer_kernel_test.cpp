@@ -30,7 +30,7 @@ void run_kernel(const test::transfer_case& c, const kv_pool_view& dst, std::mt19
   policy.block_threads = 32 * test::pick(random, 1, 4);
   policy.capped_block_threads = 32 * test::pick(random, 1, 2);
   policy.blocks_per_sm = 1;
-  const launch_shape shape = choose_launch_shape(plan.total_units, sm_count, sm_cap, policy);
+  const launch_shape shape = choose_launch_shape(plan.wanted_threads, sm_count, sm_cap, policy);
   detail::emulate_transfer(plan, shape, random());
 }
 

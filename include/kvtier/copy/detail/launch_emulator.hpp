@@ -10,6 +10,7 @@
 // and performance. bench/cuda and the GPU test binary (cuda/tests) cover those on a GPU.
 #include <kvtier/copy/detail/transfer_thread.hpp>
 #include <kvtier/copy/launch_shape.hpp>
+#include <kvtier/detail/assert.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -37,11 +38,17 @@ void emulate_launch(const launch_shape& shape, ThreadBody&& body, std::uint64_t 
 
 /// Runs the copy kernel's body over the grid `shape`, exactly as cuda/src/transfer.cu launches it.
 inline void emulate_transfer(const transfer_plan& plan, const launch_shape& shape, std::uint64_t shuffle_seed = 0) {
+  KVTIER_ASSERT(shape.block_threads % 32 == 0, "copy kernels run whole warps: block_threads must be a multiple of 32");
   const std::uint64_t thread_count = std::uint64_t{shape.grid_blocks} * shape.block_threads;
   emulate_launch(
       shape,
       [&](std::uint32_t block, std::uint32_t thread) {
-        transfer_thread(plan, std::uint64_t{block} * shape.block_threads + thread, thread_count);
+        const std::uint64_t index = std::uint64_t{block} * shape.block_threads + thread;
+        if (plan.rope.enabled) {
+          transfer_thread<true>(plan, index, thread_count);
+        } else {
+          transfer_thread<false>(plan, index, thread_count);
+        }
       },
       shuffle_seed);
 }

@@ -1,11 +1,15 @@
 #pragma once
 // The body of the copy kernel, one call per thread, shared by the CUDA kernel (cuda/src/transfer.cu,
 // called with blockIdx/threadIdx) and the CPU launch emulator (launch_emulator.hpp, which walks the
-// grid). A grid-stride loop covers `total_units` units:
-//   copy mode: unit = one vector of `vector_bytes` within one contiguous run;
+// grid). A segment (one contiguous run of one item) consists of units:
+//   copy mode: unit = one vector of `vector_bytes` of the run;
 //   RoPE mode: per row, first `row_bytes / vector_bytes` vector units (those inside the rotated
 //              part of a K row are skipped), then `rotary_dim / 2` pair units that read a pair of
 //              K elements, re-rotate it in double and write it (idle on V rows).
+// Threads work in groups of `group_lanes` (a power of two ≤ 32: a warp or part of one). Segments
+// are cut into chunks of at most `chunk_units` units; a grid-stride loop hands chunks to groups,
+// and the lanes of a group take consecutive units, so neighbouring lanes touch neighbouring
+// addresses and the address arithmetic (divisions included) is paid once per chunk, not per unit.
 // Units write disjoint destination bytes, so their order does not matter.
 #include <kvtier/copy/concepts.hpp>
 #include <kvtier/copy/layout.hpp>
@@ -31,10 +35,18 @@ struct transfer_plan {
   rope_fusion rope{};
   std::uint32_t vector_bytes = 1;
   std::uint64_t units_per_segment = 0;
-  std::uint64_t total_units = 0;
+  std::uint32_t group_lanes_log2 = 0;  ///< lanes per group = 1 << group_lanes_log2
+  std::uint64_t chunk_units = 1;       ///< units per chunk, a multiple of the lanes
+  std::uint64_t chunks_per_segment = 0;
+  std::uint64_t total_chunks = 0;
+  std::uint64_t wanted_threads = 0;  ///< threads that find work: total_chunks × lanes
   const copy_item* items = nullptr;
   std::uint32_t item_count = 0;
 };
+
+/// Units one lane handles per chunk: enough to amortise the address arithmetic, few enough that
+/// large runs still spread over the whole grid.
+inline constexpr std::uint64_t chunk_units_per_lane = 8;
 
 /// Plans a transfer of `item_count` items at `items` (device memory for a kernel, host memory for
 /// the emulator). Call after check_transfer_shape returned ok.
@@ -51,7 +63,14 @@ inline transfer_plan make_transfer_plan(const kv_pool_view& src, const kv_pool_v
   p.geometry = make_transfer_geometry(src, p.src_strides, dst, p.dst_strides, desc, rope.enabled);
   p.vector_bytes = transfer_vector_bytes(src, p.src_strides, dst, p.dst_strides, desc, p.geometry, rope);
   p.units_per_segment = p.geometry.run_bytes / p.vector_bytes + (rope.enabled ? rope.rope.rotary_dim / 2 : 0);
-  p.total_units = std::uint64_t{item_count} * p.geometry.segments_per_item * p.units_per_segment;
+  while (p.group_lanes_log2 < 5 && (std::uint64_t{1} << p.group_lanes_log2) < p.units_per_segment) {
+    ++p.group_lanes_log2;
+  }
+  const std::uint64_t lanes = std::uint64_t{1} << p.group_lanes_log2;
+  p.chunk_units = lanes * chunk_units_per_lane;
+  p.chunks_per_segment = (p.units_per_segment + p.chunk_units - 1) / p.chunk_units;
+  p.total_chunks = std::uint64_t{item_count} * p.geometry.segments_per_item * p.chunks_per_segment;
+  p.wanted_threads = p.total_chunks * lanes;
   p.items = items;
   p.item_count = item_count;
   return p;
@@ -129,32 +148,9 @@ KVTIER_HOST_DEVICE inline void store_element(std::byte* address, rope_element el
   }
 }
 
-/// Performs work unit `unit` < plan.total_units.
-KVTIER_HOST_DEVICE inline void transfer_unit(const transfer_plan& p, std::uint64_t unit) noexcept {
-  const std::uint64_t segment = unit / p.units_per_segment;
-  const std::uint64_t within = unit % p.units_per_segment;
-  const copy_item& item = p.items[segment / p.geometry.segments_per_item];
-  const segment_coords c = decode_segment(p.geometry, segment % p.geometry.segments_per_item);
-  const std::uint32_t layer = c.index[0];
-  const std::uint32_t plane = c.index[1];
-  const std::uint32_t token = c.index[2];
-  const std::uint32_t head = c.index[3];
-  const std::byte* src_row = row_address(p.src, p.src_strides, item.src_block, p.desc.src_layer_begin + layer, plane,
-                                         token, item.src_head_begin + head);
-  std::byte* dst_row = row_address(p.dst, p.dst_strides, item.dst_block, p.desc.dst_layer_begin + layer, plane, token,
-                                   item.dst_head_begin + head);
-  const std::uint64_t vector_units = p.geometry.run_bytes / p.vector_bytes;
-  if (within < vector_units) {
-    const std::uint64_t byte = within * p.vector_bytes;
-    if (p.rope.enabled && plane == 0) {
-      const std::uint64_t rope_bytes = std::uint64_t{p.rope.rope.rotary_dim} * element_bytes(p.rope.element);
-      if (byte >= p.rope.offset_bytes && byte < p.rope.offset_bytes + rope_bytes) return;
-    }
-    copy_vector(dst_row + byte, src_row + byte, p.vector_bytes);
-    return;
-  }
-  if (plane != 0) return;
-  const auto pair = static_cast<std::uint32_t>(within - vector_units);
+/// Re-rotates pair `pair` of a K row while copying it.
+KVTIER_HOST_DEVICE inline void rerotate_unit(const transfer_plan& p, const copy_item& item, const std::byte* src_row,
+                                             std::byte* dst_row, std::uint32_t pair) noexcept {
   const rope_pair dims = rope_pair_dims(p.rope.rope.pairing, p.rope.rope.rotary_dim, pair);
   const std::uint32_t element_size = element_bytes(p.rope.element);
   const std::uint64_t first = p.rope.offset_bytes + std::uint64_t{dims.first} * element_size;
@@ -166,10 +162,55 @@ KVTIER_HOST_DEVICE inline void transfer_unit(const transfer_plan& p, std::uint64
   store_element(dst_row + second, p.rope.element, y);
 }
 
-/// The kernel body: thread `thread_index` of `thread_count` runs units thread_index, + thread_count, ...
+/// Performs unit `unit` of a segment whose rows are `src_row` and `dst_row` (plane `plane`).
+/// `Rope` is plan.rope.enabled, a template parameter so that the plain copy carries no RoPE code.
+template <bool Rope>
+KVTIER_HOST_DEVICE inline void transfer_unit(const transfer_plan& p, const copy_item& item, std::uint32_t plane,
+                                             const std::byte* src_row, std::byte* dst_row,
+                                             std::uint64_t unit) noexcept {
+  const std::uint64_t vector_units = p.geometry.run_bytes / p.vector_bytes;
+  if (unit < vector_units) {
+    const std::uint64_t byte = unit * p.vector_bytes;
+    if (Rope && plane == 0) {
+      const std::uint64_t rope_bytes = std::uint64_t{p.rope.rope.rotary_dim} * element_bytes(p.rope.element);
+      if (byte >= p.rope.offset_bytes && byte < p.rope.offset_bytes + rope_bytes) return;
+    }
+    copy_vector(dst_row + byte, src_row + byte, p.vector_bytes);
+    return;
+  }
+  if constexpr (Rope) {
+    if (plane == 0) rerotate_unit(p, item, src_row, dst_row, static_cast<std::uint32_t>(unit - vector_units));
+  }
+}
+
+/// The kernel body (Rope = plan.rope.enabled): thread `thread_index` of `thread_count` (a multiple
+/// of 32) is lane
+/// thread_index mod lanes of group thread_index / lanes, and its group runs chunks
+/// group, group + groups, ...
+template <bool Rope>
 KVTIER_HOST_DEVICE inline void transfer_thread(const transfer_plan& p, std::uint64_t thread_index,
                                                std::uint64_t thread_count) noexcept {
-  for (std::uint64_t unit = thread_index; unit < p.total_units; unit += thread_count) transfer_unit(p, unit);
+  const std::uint64_t lanes = std::uint64_t{1} << p.group_lanes_log2;
+  const std::uint64_t lane = thread_index & (lanes - 1);
+  const std::uint64_t groups = thread_count >> p.group_lanes_log2;  // ≥ 1: thread_count is a multiple of 32
+  for (std::uint64_t chunk = thread_index >> p.group_lanes_log2; chunk < p.total_chunks; chunk += groups) {
+    const std::uint64_t segment = chunk / p.chunks_per_segment;
+    const std::uint64_t first_unit = (chunk - segment * p.chunks_per_segment) * p.chunk_units;
+    const std::uint64_t end_unit =
+        first_unit + p.chunk_units < p.units_per_segment ? first_unit + p.chunk_units : p.units_per_segment;
+    const std::uint64_t item_index = segment / p.geometry.segments_per_item;
+    const copy_item& item = p.items[item_index];
+    const segment_coords c = decode_segment(p.geometry, segment - item_index * p.geometry.segments_per_item);
+    const std::uint32_t layer = c.index[0];
+    const std::uint32_t plane = c.index[1];
+    const std::byte* src_row = row_address(p.src, p.src_strides, item.src_block, p.desc.src_layer_begin + layer, plane,
+                                           c.index[2], item.src_head_begin + c.index[3]);
+    std::byte* dst_row = row_address(p.dst, p.dst_strides, item.dst_block, p.desc.dst_layer_begin + layer, plane,
+                                     c.index[2], item.dst_head_begin + c.index[3]);
+    for (std::uint64_t unit = first_unit + lane; unit < end_unit; unit += lanes) {
+      transfer_unit<Rope>(p, item, plane, src_row, dst_row, unit);
+    }
+  }
 }
 
 }  // namespace kvtier::detail
