@@ -27,8 +27,7 @@ TEST(CpuGatherScatter, RandomTransfersMatchTheNaiveCopyThereAndBack) {
     ASSERT_EQ(cpu_transfer(c.dst->view, back.view, test::reversed(c.desc), test::reversed(c.items)), copy_status::ok);
     test::owned_pool expected_back{c.src->view.layout, c.src->view.shape, c.src->misalign};
     expected_back.poison(std::byte{0x5A});
-    test::naive_transfer(*c.src, expected_back, c.desc, {});
-    for (const copy_item& item : c.items) {
+    for (const copy_item& item : c.items) {  // the way back restores exactly the moved rows
       test::naive_transfer(*c.src, expected_back,
                            {c.desc.src_layer_begin, c.desc.src_layer_begin, c.desc.layer_count, c.desc.head_count},
                            {{item.src_block, item.src_block, item.src_head_begin, item.src_head_begin, 0, 0}});
