@@ -1,0 +1,11 @@
+#pragma once
+// DRAM tier the GPU reads at PCIe speed: equal slots in pinned, mapped host memory
+// (cudaHostAlloc(Portable | Mapped) in chunks), so copy engines and copy kernels both reach it.
+// See slot_tier.cuh for the verbs and their guarantees.
+#include <kvtier/cuda/slot_tier.cuh>
+
+namespace kvtier::cuda {
+
+using pinned_host_tier = slot_tier<memory_kind::pinned_host>;
+
+}  // namespace kvtier::cuda
