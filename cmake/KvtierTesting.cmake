@@ -9,7 +9,10 @@ function(kvtier_add_test name)
   target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
   target_compile_definitions(${name} PRIVATE KVTIER_SHARED_DIR="${KVTIER_SHARED_DIR}"
                                              KVTIER_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  gtest_discover_tests(${name} PROPERTIES LABELS "${arg_LABELS}" DISCOVERY_TIMEOUT 60)
+  # gtest_discover_tests passes properties through a generated script: escape the list separator
+  # so that every label survives.
+  string(REPLACE ";" "\\;" labels "${arg_LABELS}")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # kvtier_add_tool_test(<name> SOURCES ... [LABELS ...]): a test of the kvtier executable's contract;
