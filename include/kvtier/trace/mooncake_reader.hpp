@@ -38,7 +38,7 @@ class mooncake_line_parser {
       : file_(std::move(file)), block_tokens_(options.block_tokens), builder_(file_, options.block_tokens) {}
 
   /// Parses one line; `capacity` counts the readable bytes from `line` on (at least size + padding).
-  void parse(const char* line, std::size_t size, std::size_t capacity, std::uint64_t line_number) {
+  void parse(const char* line, std::size_t size, [[maybe_unused]] std::size_t capacity, std::uint64_t line_number) {
     line_ = line_number;
     field_ = {};
     KVTIER_ASSERT(capacity >= size + simdjson::SIMDJSON_PADDING, "line buffer without simdjson padding");
@@ -112,14 +112,17 @@ class mooncake_line_parser {
     return static_cast<std::uint64_t>(real);
   }
   session_id read_session(simdjson::dom::element value) {
+    // Keys are tagged by kind so that the number 7 and the string "7" stay distinct sessions.
     std::string key;
     std::uint64_t number = 0;
     std::string_view text;
     if (value.get_uint64().get(number) == simdjson::SUCCESS) {
-      key = "#" + std::to_string(number);
+      key.push_back('#');
+      key.append(std::to_string(number));
     } else {
       check(value.get_string().get(text));
-      key = "\"" + std::string(text);
+      key.push_back('"');
+      key.append(text);
     }
     const auto [it, inserted] = sessions_.try_emplace(std::move(key), static_cast<session_id>(sessions_.size()));
     return it->second;
