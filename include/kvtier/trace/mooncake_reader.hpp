@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -96,6 +97,7 @@ class mooncake_line_parser {
     ++requests_;
   }
 
+  void reserve(std::size_t requests, std::size_t blocks) { builder_.reserve(requests, blocks); }
   [[nodiscard]] std::uint64_t requests() const noexcept { return requests_; }
   [[nodiscard]] block_trace finish() && { return std::move(builder_).finish(); }
 
@@ -158,6 +160,9 @@ struct file_closer {
   if (!file) report_input_error({path, 0, ""}, std::string("cannot open: ") + std::strerror(errno));
 
   detail::mooncake_line_parser parser(path, options);
+  std::error_code size_error;
+  const std::uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
+  if (!size_error) parser.reserve(file_bytes / 256, file_bytes / 10);  // JSONL spends about 10 bytes an id
   const std::size_t chunk = options.chunk_bytes < 4096 ? 4096 : options.chunk_bytes;
   std::vector<char> buffer(chunk + simdjson::SIMDJSON_PADDING);
   std::size_t filled = 0;  // bytes of [0, filled) not yet consumed
