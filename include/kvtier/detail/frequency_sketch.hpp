@@ -3,11 +3,11 @@
 // Efficient Cache Admission Policy", ACM ToS 2017): a count-min sketch of 4 rows of saturating
 // 4-bit counters (stored one a byte here), a doorkeeper Bloom filter that absorbs first sightings,
 // and a reset that halves every counter and clears the doorkeeper after `sample` increments, so
-// that old popularity fades.
+// that old popularity fades. The four counters of an item share one 64-byte line and its two
+// doorkeeper bits one word (blocked layouts, as Caffeine's), so a reference touches two cache lines.
 #include <kvtier/trace/block_trace.hpp>
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -20,9 +20,9 @@ class frequency_sketch {
   /// `expected_items`: distinct items to tell apart (the cache capacity); `sample_factor`: reset
   /// after that many times expected_items recorded references (TinyLFU's W / C ratio).
   explicit frequency_sketch(std::size_t expected_items, std::size_t sample_factor = 10)
-      : width_(std::bit_ceil(std::max<std::size_t>(expected_items, 16))),
-        counters_(4 * width_, 0),
-        doorkeeper_((8 * width_ + 63) / 64, 0),
+      : lines_(std::bit_ceil(std::max<std::size_t>(expected_items, 64)) / 16),
+        counters_(64 * lines_, 0),
+        doorkeeper_(lines_ * 8, 0),
         sample_(std::max<std::size_t>(expected_items, 1) * std::max<std::size_t>(sample_factor, 1)) {}
 
   void record(block_id id) {
@@ -32,7 +32,7 @@ class frequency_sketch {
       return;
     }
     for (std::size_t row = 0; row < 4; ++row) {
-      std::uint8_t& c = counters_[row * width_ + index(h, row)];
+      std::uint8_t& c = counters_[index(h, row)];
       if (c < 15) ++c;
     }
     count_reference();
@@ -42,8 +42,7 @@ class frequency_sketch {
   [[nodiscard]] std::uint32_t estimate(block_id id) const {
     const std::uint64_t h = mix(id);
     std::uint32_t least = 15;
-    for (std::size_t row = 0; row < 4; ++row)
-      least = std::min<std::uint32_t>(least, counters_[row * width_ + index(h, row)]);
+    for (std::size_t row = 0; row < 4; ++row) least = std::min<std::uint32_t>(least, counters_[index(h, row)]);
     return least + (in_doorkeeper(h) ? 1 : 0);
   }
 
@@ -56,22 +55,24 @@ class frequency_sketch {
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
   }
+  /// Row r's counter: 16 counters a row in the item's 64-byte line, chosen by 4 bits of the hash each.
   [[nodiscard]] std::size_t index(std::uint64_t h, std::size_t row) const noexcept {
-    const std::uint64_t g = h + row * ((h >> 32) | 1);  // double hashing: h1 + i * h2
-    return static_cast<std::size_t>(g) & (width_ - 1);
+    const std::size_t line = static_cast<std::size_t>(h >> 32) & (lines_ - 1);
+    return line * 64 + row * 16 + static_cast<std::size_t>((h >> (4 * row)) & 15);
   }
-  [[nodiscard]] std::array<std::size_t, 2> door_bits(std::uint64_t h) const noexcept {
-    const std::size_t bits = doorkeeper_.size() * 64;
-    return {static_cast<std::size_t>(h >> 7) % bits, static_cast<std::size_t>(h >> 37) % bits};
+  [[nodiscard]] std::size_t door_word(std::uint64_t h) const noexcept {
+    return static_cast<std::size_t>(h >> 40) % doorkeeper_.size();
+  }
+  [[nodiscard]] static std::uint64_t door_mask(std::uint64_t h) noexcept {
+    return (std::uint64_t{1} << ((h >> 16) & 63)) | (std::uint64_t{1} << ((h >> 22) & 63));
   }
   [[nodiscard]] bool in_doorkeeper(std::uint64_t h) const noexcept {
-    const auto b = door_bits(h);
-    return ((doorkeeper_[b[0] / 64] >> (b[0] % 64)) & 1) != 0 && ((doorkeeper_[b[1] / 64] >> (b[1] % 64)) & 1) != 0;
+    return (doorkeeper_[door_word(h)] & door_mask(h)) == door_mask(h);
   }
   /// Returns whether h was already in the doorkeeper; adds it either way.
   bool test_and_set_doorkeeper(std::uint64_t h) noexcept {
     const bool present = in_doorkeeper(h);
-    for (const std::size_t b : door_bits(h)) doorkeeper_[b / 64] |= std::uint64_t{1} << (b % 64);
+    doorkeeper_[door_word(h)] |= door_mask(h);
     return present;
   }
   void count_reference() {
@@ -81,7 +82,7 @@ class frequency_sketch {
     references_ = 0;
   }
 
-  std::size_t width_;
+  std::size_t lines_;
   std::vector<std::uint8_t> counters_;
   std::vector<std::uint64_t> doorkeeper_;
   std::size_t sample_;
