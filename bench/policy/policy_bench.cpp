@@ -20,7 +20,7 @@ constexpr std::size_t resident_blocks = 1'000'000;
 /// Fills the cache with ids 0..N-1 (every other one referenced twice, so frequency- and
 /// recency-aware policies have both kinds), then measures a cyclic stream over 2N ids: every
 /// access is a miss that must evict or be declined. Each id of the stream is referenced `Repeat`
-/// times in a row (2 for store-on-second-sight, which only stores on the second reference).
+/// times in a row (2 for the admission rules that store a block only once it has been reused).
 /// Belady gets uniformly random next references.
 template <class P, int Repeat = 1>
 void BM_policy_eviction(benchmark::State& state) {
@@ -65,7 +65,7 @@ BENCHMARK(BM_policy_eviction<kvtier::belady_policy>)->Name("BM_policy_eviction/b
 BENCHMARK(BM_policy_eviction<kvtier::second_sight_admission<kvtier::lru_policy>, 2>)
     ->Name("BM_policy_eviction/second-sight-lru");
 BENCHMARK(BM_policy_eviction<kvtier::tinylfu_admission<kvtier::lru_policy>>)->Name("BM_policy_eviction/tinylfu-lru");
-BENCHMARK(BM_policy_eviction<kvtier::cost_aware_ewma_admission<kvtier::lru_policy>>)
+BENCHMARK(BM_policy_eviction<kvtier::cost_aware_ewma_admission<kvtier::lru_policy>, 2>)
     ->Name("BM_policy_eviction/ewma-lru");
 
 #if defined(KVTIER_BENCH_HAS_TRACE)
