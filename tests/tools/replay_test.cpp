@@ -91,6 +91,7 @@ TEST(replay, sweep_writes_csv_and_svg) {
   const std::string csv_text = read_whole_file(csv);
   EXPECT_EQ(std::count(csv_text.begin(), csv_text.end(), '\n'), 1 + 6);
   EXPECT_NE(csv_text.find(",arc,3,"), std::string::npos);
+  EXPECT_EQ(csv_text.find("\n" + trace + ",lru,1,2,5,3,"), csv_text.find('\n')) << csv_text;
   const std::string svg_text = read_whole_file(svg);
   EXPECT_EQ(svg_text.rfind("<svg", 0), 0u);
   EXPECT_NE(svg_text.find("</svg>"), std::string::npos);

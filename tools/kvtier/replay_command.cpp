@@ -107,6 +107,14 @@ nlohmann::json to_json(const replay_result& r) {
           {"block_refs_per_s", r.seconds > 0 ? static_cast<double>(r.stats.block_refs) / r.seconds : 0.0}};
 }
 
+/// RFC 4180 quoting for a field that may hold commas or quotes (a file name).
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 std::string to_csv(const block_trace& trace, const std::vector<replay_result>& results) {
   std::string csv =
       "trace,policy,capacity_blocks,requests,block_refs,unique_blocks,block_hits,prefix_hits,tokens,token_hits,"
@@ -114,7 +122,7 @@ std::string to_csv(const block_trace& trace, const std::vector<replay_result>& r
   for (const replay_result& r : results) {
     const hit_stats& s = r.stats;
     csv +=
-        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f}\n", trace.source, r.policy,
+        fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{:.6f}\n", csv_field(trace.source), r.policy,
                     r.capacity_blocks, s.requests, s.block_refs, s.unique_blocks, s.block_hits, s.prefix_hits, s.tokens,
                     s.token_hits, s.evictions, s.block_hit_rate(), s.prefix_hit_rate(), s.token_hit_rate());
   }
