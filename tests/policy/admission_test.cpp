@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
+#include <random>
 #include <vector>
 
 namespace {
@@ -80,6 +82,30 @@ TEST(cost_aware_ewma, deeper_blocks_cost_more_to_recompute) {
   (void)hits(shallow, {1, 1}, 0);
   (void)hits(deep, {1, 1}, 96);  // 49,152 tokens in: attention triples the cost
   EXPECT_NEAR(deep.value(1, 2) / shallow.value(1, 2), 3.0, 1e-6);
+}
+
+template <class P>
+void expect_victim_is_evicted() {
+  P policy(16);
+  std::mt19937 rng(5);
+  std::vector<kvtier::block_id> evicted;
+  kvtier::block_access a;
+  for (std::uint64_t i = 0; i < 5000; ++i) {
+    a.id = static_cast<kvtier::block_id>(rng() % 40);
+    a.ref_index = i;
+    const bool full_miss = !policy.contains(a.id) && policy.size() == policy.capacity();
+    const std::optional<kvtier::block_id> victim = policy.victim();
+    (void)policy.access(a, evicted);
+    if (full_miss) {
+      ASSERT_TRUE(victim.has_value());
+      ASSERT_EQ(evicted, std::vector<kvtier::block_id>{*victim}) << P::name << " at reference " << i;
+    }
+  }
+}
+
+TEST(victim_peeking, the_victim_is_what_the_next_miss_evicts) {
+  expect_victim_is_evicted<kvtier::lru_policy>();
+  expect_victim_is_evicted<kvtier::lfu_policy>();
 }
 
 }  // namespace
