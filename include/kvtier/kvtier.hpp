@@ -24,3 +24,6 @@
 #include <kvtier/policy/lfu_policy.hpp>
 #include <kvtier/policy/arc_policy.hpp>
 #include <kvtier/policy/s3fifo_policy.hpp>
+#include <kvtier/policy/second_sight_admission.hpp>
+#include <kvtier/policy/tinylfu_admission.hpp>
+#include <kvtier/policy/cost_aware_ewma_admission.hpp>

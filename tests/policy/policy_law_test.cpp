@@ -3,10 +3,13 @@
 // fixed seed per case), with a shadow set that tracks residency from the reported evictions.
 #include <kvtier/policy/arc_policy.hpp>
 #include <kvtier/policy/belady_policy.hpp>
+#include <kvtier/policy/cost_aware_ewma_admission.hpp>
 #include <kvtier/policy/lfu_policy.hpp>
 #include <kvtier/policy/lru_policy.hpp>
 #include <kvtier/policy/s3fifo_policy.hpp>
+#include <kvtier/policy/second_sight_admission.hpp>
 #include <kvtier/policy/simulator.hpp>
+#include <kvtier/policy/tinylfu_admission.hpp>
 
 #include <gtest/gtest.h>
 
@@ -19,6 +22,10 @@ namespace {
 
 template <class P>
 inline constexpr bool may_decline = false;
+template <class Inner>
+inline constexpr bool may_decline<kvtier::second_sight_admission<Inner>> = true;
+template <class Inner>
+inline constexpr bool may_decline<kvtier::cost_aware_ewma_admission<Inner>> = true;
 
 /// Random requests over a small id universe: chains that share prefixes, loops and one-offs.
 kvtier::block_trace random_trace(std::uint32_t seed, std::uint32_t requests, std::uint32_t universe) {
@@ -39,8 +46,12 @@ kvtier::block_trace random_trace(std::uint32_t seed, std::uint32_t requests, std
 template <class P>
 class policy_laws : public ::testing::Test {};
 
-using policies = ::testing::Types<kvtier::lru_policy, kvtier::belady_policy, kvtier::lfu_policy, kvtier::arc_policy,
-                                  kvtier::s3fifo_policy>;
+using policies =
+    ::testing::Types<kvtier::lru_policy, kvtier::belady_policy, kvtier::lfu_policy, kvtier::arc_policy,
+                     kvtier::s3fifo_policy, kvtier::second_sight_admission<kvtier::lru_policy>,
+                     kvtier::second_sight_admission<kvtier::arc_policy>, kvtier::tinylfu_admission<kvtier::lru_policy>,
+                     kvtier::tinylfu_admission<kvtier::lfu_policy>,
+                     kvtier::cost_aware_ewma_admission<kvtier::lru_policy>>;
 TYPED_TEST_SUITE(policy_laws, policies);
 
 TYPED_TEST(policy_laws, requirements_hold_on_random_traces) {

@@ -7,13 +7,13 @@
 // requests, each request naming its slice. Block ids are dense: 0..unique_blocks-1 in first-seen
 // order, so that policies may index flat arrays by id instead of hashing.
 #include <kvtier/detail/assert.hpp>
+#include <kvtier/detail/dense_id_map.hpp>
 
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -108,8 +108,7 @@ class block_trace_builder {
 
   void add_block(std::uint64_t external_id, block_type type = block_type::unknown) {
     KVTIER_ASSERT(!trace_.requests.empty(), "add_block before begin_request");
-    const auto [it, inserted] = dense_.try_emplace(external_id, static_cast<block_id>(dense_.size()));
-    trace_.block_ids.push_back(it->second);
+    trace_.block_ids.push_back(dense_.try_emplace(external_id, static_cast<block_id>(dense_.size())).first);
     trace_.block_types.push_back(type);
     ++trace_.requests.back().block_count;
   }
@@ -128,7 +127,7 @@ class block_trace_builder {
 
  private:
   block_trace trace_;
-  std::unordered_map<std::uint64_t, block_id> dense_;
+  detail::dense_id_map dense_;
 };
 
 }  // namespace kvtier

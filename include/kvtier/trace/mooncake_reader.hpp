@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,7 +39,7 @@ class mooncake_line_parser {
       : file_(std::move(file)), block_tokens_(options.block_tokens), builder_(file_, options.block_tokens) {}
 
   /// Parses one line; `capacity` counts the readable bytes from `line` on (at least size + padding).
-  void parse(const char* line, std::size_t size, std::size_t capacity, std::uint64_t line_number) {
+  void parse(const char* line, std::size_t size, [[maybe_unused]] std::size_t capacity, std::uint64_t line_number) {
     line_ = line_number;
     field_ = {};
     KVTIER_ASSERT(capacity >= size + simdjson::SIMDJSON_PADDING, "line buffer without simdjson padding");
@@ -96,6 +97,7 @@ class mooncake_line_parser {
     ++requests_;
   }
 
+  void reserve(std::size_t requests, std::size_t blocks) { builder_.reserve(requests, blocks); }
   [[nodiscard]] std::uint64_t requests() const noexcept { return requests_; }
   [[nodiscard]] block_trace finish() && { return std::move(builder_).finish(); }
 
@@ -112,14 +114,17 @@ class mooncake_line_parser {
     return static_cast<std::uint64_t>(real);
   }
   session_id read_session(simdjson::dom::element value) {
+    // Keys are tagged by kind so that the number 7 and the string "7" stay distinct sessions.
     std::string key;
     std::uint64_t number = 0;
     std::string_view text;
     if (value.get_uint64().get(number) == simdjson::SUCCESS) {
-      key = "#" + std::to_string(number);
+      key.push_back('#');
+      key.append(std::to_string(number));
     } else {
       check(value.get_string().get(text));
-      key = "\"" + std::string(text);
+      key.push_back('"');
+      key.append(text);
     }
     const auto [it, inserted] = sessions_.try_emplace(std::move(key), static_cast<session_id>(sessions_.size()));
     return it->second;
@@ -155,6 +160,9 @@ struct file_closer {
   if (!file) report_input_error({path, 0, ""}, std::string("cannot open: ") + std::strerror(errno));
 
   detail::mooncake_line_parser parser(path, options);
+  std::error_code size_error;
+  const std::uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
+  if (!size_error) parser.reserve(file_bytes / 256, file_bytes / 10);  // JSONL spends about 10 bytes an id
   const std::size_t chunk = options.chunk_bytes < 4096 ? 4096 : options.chunk_bytes;
   std::vector<char> buffer(chunk + simdjson::SIMDJSON_PADDING);
   std::size_t filled = 0;  // bytes of [0, filled) not yet consumed
