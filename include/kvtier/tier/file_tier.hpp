@@ -130,7 +130,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
 
   [[nodiscard]] bool can_admit(std::uint64_t bytes) const {
     const std::scoped_lock lock(mutex_);
-    return admits(bytes, 0) && (!free_slots_.empty() || next_unused_slot_ < slot_count_);
+    return admits(bytes, 0) && free_slot_count() > 1;
   }
 
   [[nodiscard]] bool try_insert(const block_key& key, std::span<const std::byte> bytes) {
@@ -207,7 +207,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
         max_block_bytes_(std::max<std::uint64_t>(1, options.max_block_bytes)),
         slot_bytes_((header_bytes + max_block_bytes_ + detail::file_page_bytes - 1) / detail::file_page_bytes *
                     detail::file_page_bytes),
-        slot_count_(std::max<std::uint64_t>(1, spec.capacity_bytes / max_block_bytes_)),
+        slot_count_(std::max<std::uint64_t>(1, spec.capacity_bytes / max_block_bytes_) + 1),
         segment_slots_(std::max<std::uint64_t>(1, options.segment_bytes / slot_bytes_)),
         io_(std::move(io)) {
     open_directory();
@@ -220,10 +220,10 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
   [[nodiscard]] int fd_of(std::uint64_t slot) const { return fds_[slot / segment_slots_]; }
   [[nodiscard]] std::uint64_t offset_of(std::uint64_t slot) const { return (slot % segment_slots_) * slot_bytes_; }
 
+  /// Whether `bytes` more fit, counting blocks being written and the `freed` bytes of the copy the
+  /// new block replaces.
   [[nodiscard]] bool admits(std::uint64_t bytes, std::uint64_t freed) const {
-    return bytes <= max_block_bytes_ &&
-           bytes + reserved_bytes_ <=
-               spec_.capacity_bytes - std::min(spec_.capacity_bytes, index_.used_bytes() - freed);
+    return bytes <= max_block_bytes_ && bytes + index_.used_bytes() + reserved_bytes_ <= spec_.capacity_bytes + freed;
   }
 
   void open_directory() {
@@ -249,9 +249,9 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     const std::uint64_t segments = (slot_count_ + segment_slots_ - 1) / segment_slots_;
     const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (direct_io_ ? O_DIRECT : 0);
     for (std::uint64_t segment = 0; segment < segments; ++segment) {
-      std::array<char, 32> name{};
-      std::snprintf(name.data(), name.size(), "segment-%05llu.kvt", static_cast<unsigned long long>(segment));
-      const std::filesystem::path path = directory_ / name.data();
+      std::string name = std::to_string(segment);
+      name = "segment-" + std::string(name.size() < 5 ? 5 - name.size() : 0, '0') + name + ".kvt";
+      const std::filesystem::path path = directory_ / name;
       const int fd = ::open(path.c_str(), flags, 0644);
       if (fd < 0) report_input_error({path.string(), 0, ""}, std::string("cannot open: ") + std::strerror(errno));
       fds_.push_back(fd);
@@ -310,13 +310,19 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     return a.sequence < b.sequence;
   }
 
-  std::optional<std::uint64_t> take_slot() {
+  /// Slots free now; the last one is kept for replacing a resident key (its new copy is written
+  /// before the old one is let go, so a full tier needs one spare slot to replace a block).
+  [[nodiscard]] std::uint64_t free_slot_count() const noexcept {
+    return free_slots_.size() + (slot_count_ - next_unused_slot_);
+  }
+
+  std::optional<std::uint64_t> take_slot(bool replacing) {
+    if (free_slot_count() <= (replacing ? 0u : 1u)) return std::nullopt;
     if (!free_slots_.empty()) {
       const std::uint64_t slot = free_slots_.back();
       free_slots_.pop_back();
       return slot;
     }
-    if (next_unused_slot_ == slot_count_) return std::nullopt;
     return next_unused_slot_++;
   }
 
@@ -362,17 +368,22 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     std::vector<std::size_t> request_of(writes.size(), writes.size());
     {
       const std::scoped_lock lock(mutex_);
+      // A key written twice in one batch: the later copy replaces the earlier one.
+      std::unordered_map<block_key, std::uint64_t, block_key_hash> earlier_length;
       for (std::size_t i = 0; i < writes.size(); ++i) {
         const auto previous = index_.get(writes[i].key);
+        const auto earlier = earlier_length.find(writes[i].key);
+        const std::uint64_t freed = earlier != earlier_length.end() ? earlier->second : previous ? previous->length : 0;
+        const bool replacing = earlier != earlier_length.end() || previous.has_value();
         const std::uint64_t length = writes[i].bytes.size();
-        const std::optional<std::uint64_t> slot =
-            admits(length, previous ? previous->length : 0) ? take_slot() : std::nullopt;
+        const std::optional<std::uint64_t> slot = admits(length, freed) ? take_slot(replacing) : std::nullopt;
         inserted[i] = slot.has_value();
         if (!slot) {
           ++stats_.rejected_inserts;
           continue;
         }
         reserved_bytes_ += length;
+        earlier_length[writes[i].key] = length;
         pending[i].slot = *slot;
         pending[i].sequence = next_sequence_++;
       }

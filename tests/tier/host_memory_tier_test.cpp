@@ -1,0 +1,1 @@
+int placeholder_host_memory_tier_test;

@@ -1,0 +1,1 @@
+int placeholder_stack_spec_test;

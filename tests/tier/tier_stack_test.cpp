@@ -1,0 +1,1 @@
+int placeholder_tier_stack_test;

@@ -1,0 +1,1 @@
+int placeholder_tiers_command_test;
