@@ -17,6 +17,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -27,7 +29,7 @@ namespace kvtier::test {
 namespace {
 
 constexpr std::uint64_t block_length = 8192;
-constexpr std::uint64_t slot_bytes = 12288;  // 64-byte header + 8 KiB, rounded up to pages
+constexpr std::uint64_t slot_bytes = 12288;  // a header page and 8 KiB
 
 /// An I/O layer that does what posix_io does, except for the faults it is told to inject.
 struct faulty_io {
@@ -181,9 +183,9 @@ TEST_F(FileTierFaults, FlippedBitsBetweenRunsAreDetected) {
     auto tier = open();
     store(*tier, 0, 6);  // block i in slot i
   }
-  flip_byte(1 * slot_bytes + 64 + 5000);  // block 1's payload
-  flip_byte(2 * slot_bytes + 20);         // block 2's header (its key)
-  flip_byte(3 * slot_bytes + 40);         // block 3's header (its sequence)
+  flip_byte(1 * slot_bytes + 4096 + 5000);  // block 1's payload
+  flip_byte(2 * slot_bytes + 20);           // block 2's header (its key)
+  flip_byte(3 * slot_bytes + 40);           // block 3's header (its sequence)
   auto tier = open();
   EXPECT_TRUE(tier->contains(key_of(1)));
   EXPECT_EQ(tier->find(key_of(1), out), std::nullopt);
@@ -200,7 +202,7 @@ TEST_F(FileTierFaults, TruncatedFilesLoseOnlyWhatWasCutOff) {
     auto tier = open();
     store(*tier, 0, 6);
   }
-  std::filesystem::resize_file(segment(), 3 * slot_bytes + 64 + 100);  // into block 3's payload
+  std::filesystem::resize_file(segment(), 3 * slot_bytes + 4096 + 100);  // into block 3's payload
   auto tier = open();
   EXPECT_EQ(tier->find(key_of(3), out), std::nullopt);
   for (std::uint64_t i = 3; i < 6; ++i) EXPECT_FALSE(tier->contains(key_of(i))) << i;
@@ -224,6 +226,41 @@ TEST_F(FileTierFaults, ReplacedAndErasedBlocksDoNotComeBack) {
   EXPECT_EQ(tier->to_evict(), key_of(3));  // the rebuilt order is the write order
   expect_intact(*tier, 1, 1, 2);
   expect_intact(*tier, 3, 1);
+}
+
+TEST_F(FileTierFaults, DirectAndBufferedTiersShareOneLayout) {
+  // Page-aligned blocks take O_DIRECT's copy-free path, unaligned ones its staging path; a tier
+  // reopened without O_DIRECT reads both, and the other way round.
+  struct aligned_free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  const std::unique_ptr<std::byte, aligned_free> aligned(
+      static_cast<std::byte*>(std::aligned_alloc(4096, block_length)));
+  const std::span<std::byte> page_aligned(aligned.get(), block_length);
+  const file_tier_options direct{block_length, 1 << 20, true};
+  {
+    file_tier<posix_io> tier(directory.path(), small_nvme(), direct);
+    const auto bytes = block_bytes(key_of(0), 1, block_length);
+    std::memcpy(page_aligned.data(), bytes.data(), block_length);
+    ASSERT_TRUE(tier.try_insert(key_of(0), page_aligned));
+    store(tier, 1, 1);                                                         // staged: vector storage
+    ASSERT_TRUE(tier.try_insert(key_of(2), block_bytes(key_of(2), 1, 5000)));  // staged: not whole pages
+    std::memset(page_aligned.data(), 0, block_length);
+    ASSERT_EQ(tier.find(key_of(1), page_aligned), block_length);
+    EXPECT_EQ(version_of(key_of(1), page_aligned), 1u);
+  }
+  {
+    auto buffered = open();
+    expect_intact(*buffered, 0, 2);
+    ASSERT_EQ(buffered->find(key_of(2), out), 5000u);
+    EXPECT_EQ(version_of(key_of(2), std::span<const std::byte>(out).first(5000)), 1u);
+    store(*buffered, 3, 1);
+  }
+  file_tier<posix_io> tier(directory.path(), small_nvme(), direct);
+  for (std::uint64_t i : {0, 1, 3}) {
+    ASSERT_EQ(tier.find(key_of(i), page_aligned), block_length) << i;
+    EXPECT_EQ(version_of(key_of(i), page_aligned), 1u) << i;
+  }
 }
 
 TEST_F(FileTierFaults, AnotherGeometryIsABadInputNamingTheFile) {

@@ -2,8 +2,9 @@
 // file_tier: blocks in files in a directory (a local NVMe drive or a parallel filesystem mount).
 //
 // Layout: segment files `segment-NNNNN.kvt`, each a run of fixed-size slots; a block takes one slot:
-// a 64-byte header (magic, key, length, write sequence, xxHash of the payload, xxHash of the
-// header) followed by the payload. A `kvtier-file-tier` file records the slot geometry.
+// a header page (64 bytes used: magic, key, length, write sequence, xxHash of the payload, xxHash of
+// the header) followed by the payload, page-aligned so that O_DIRECT moves page-aligned blocks
+// straight from and to the caller's buffer. A `kvtier-file-tier` file records the slot geometry.
 //
 // What can go wrong and what happens:
 // - a torn, truncated or corrupted block: its header or payload checksum, key or sequence does not
@@ -52,7 +53,9 @@ namespace kvtier {
 struct file_tier_options {
   std::uint64_t max_block_bytes = 256 * 1024;            ///< slot payload: the largest block the tier takes
   std::uint64_t segment_bytes = std::uint64_t{1} << 30;  ///< slots are grouped into files of about this size
-  bool direct_io = false;  ///< O_DIRECT through aligned staging buffers (bypasses the page cache)
+  /// O_DIRECT (bypasses the page cache). Blocks whose buffer is 4096-aligned and whose length is a
+  /// multiple of 4096 move without a copy; others go through a pooled aligned staging buffer.
+  bool direct_io = false;
   friend bool operator==(const file_tier_options&, const file_tier_options&) = default;
 };
 
@@ -198,6 +201,13 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
  private:
   using header = detail::file_block_header;
   static constexpr std::uint64_t header_bytes = sizeof(header);
+  static constexpr std::uint64_t payload_offset = detail::file_page_bytes;
+
+  /// A slot's first page: the header, then zeros.
+  struct alignas(detail::file_page_bytes) header_page {
+    header h{};
+    std::array<std::byte, detail::file_page_bytes - sizeof(header)> padding{};
+  };
 
   file_tier(std::filesystem::path directory, const tier_spec& spec, const file_tier_options& options,
             std::unique_ptr<IO> io)
@@ -205,8 +215,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
         spec_(spec),
         direct_io_(options.direct_io),
         max_block_bytes_(std::max<std::uint64_t>(1, options.max_block_bytes)),
-        slot_bytes_((header_bytes + max_block_bytes_ + detail::file_page_bytes - 1) / detail::file_page_bytes *
-                    detail::file_page_bytes),
+        slot_bytes_(payload_offset + round_to_page(max_block_bytes_)),
         slot_count_(std::max<std::uint64_t>(1, spec.capacity_bytes / max_block_bytes_) + 1),
         segment_slots_(std::max<std::uint64_t>(1, options.segment_bytes / slot_bytes_)),
         io_(std::move(io)) {
@@ -342,12 +351,11 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
   }
 
   void clear_header(std::uint64_t slot) {
-    const detail::aligned_buffer zeros = detail::allocate_aligned(detail::file_page_bytes);
-    std::memset(zeros.get(), 0, detail::file_page_bytes);
+    alignas(detail::file_page_bytes) static constexpr std::array<std::byte, detail::file_page_bytes> zeros{};
     std::array<io_request, 1> request{
         io_request{fd_of(slot),
                    offset_of(slot),
-                   {iovec{zeros.get(), direct_io_ ? detail::file_page_bytes : header_bytes}},
+                   {iovec{const_cast<std::byte*>(zeros.data()), direct_io_ ? detail::file_page_bytes : header_bytes}},
                    1,
                    true,
                    0}};
@@ -357,13 +365,38 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
   struct pending_write {
     std::uint64_t slot = 0;
     std::uint64_t sequence = 0;
-    header h{};
-    detail::aligned_buffer staging;
   };
+
+  /// Whether O_DIRECT can move `length` bytes at `data` without a staging copy.
+  [[nodiscard]] static bool direct_ready(const std::byte* data, std::uint64_t length) noexcept {
+    return reinterpret_cast<std::uintptr_t>(data) % detail::file_page_bytes == 0 &&
+           length % detail::file_page_bytes == 0;
+  }
+
+  detail::aligned_buffer acquire_staging() {
+    {
+      const std::scoped_lock lock(mutex_);
+      if (!staging_pool_.empty()) {
+        detail::aligned_buffer buffer = std::move(staging_pool_.back());
+        staging_pool_.pop_back();
+        return buffer;
+      }
+    }
+    return detail::allocate_aligned(slot_bytes_);
+  }
+
+  void release_staging(std::vector<detail::aligned_buffer>& buffers) {
+    const std::scoped_lock lock(mutex_);
+    for (detail::aligned_buffer& buffer : buffers) {
+      if (buffer) staging_pool_.push_back(std::move(buffer));
+    }
+  }
 
   void write_batch(std::span<const block_write> writes, std::span<bool> inserted) {
     KVTIER_ASSERT(writes.size() == inserted.size(), "one result per write request");
     std::vector<pending_write> pending(writes.size());
+    std::vector<header_page> pages(writes.size());
+    std::vector<detail::aligned_buffer> staging(writes.size());
     std::vector<io_request> requests;
     std::vector<std::size_t> request_of(writes.size(), writes.size());
     {
@@ -383,45 +416,45 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
           continue;
         }
         reserved_bytes_ += length;
-        earlier_length[writes[i].key] = length;
+        if (writes.size() > 1) earlier_length[writes[i].key] = length;
         pending[i].slot = *slot;
         pending[i].sequence = next_sequence_++;
       }
     }
     for (std::size_t i = 0; i < writes.size(); ++i) {
       if (!inserted[i]) continue;
-      pending_write& p = pending[i];
       const std::span<const std::byte> bytes = writes[i].bytes;
-      p.h = header{header::magic_value,
-                   1,
-                   slot_pages(),
-                   writes[i].key.hi,
-                   writes[i].key.lo,
-                   bytes.size(),
-                   p.sequence,
-                   XXH3_64bits(bytes.data(), bytes.size()),
-                   0};
-      p.h.header_checksum = p.h.compute_header_checksum();
-      io_request request{fd_of(p.slot), offset_of(p.slot), {}, 0, true, 0};
-      if (direct_io_) {
-        const std::uint64_t total = round_to_page(header_bytes + bytes.size());
-        p.staging = detail::allocate_aligned(total);
-        std::memcpy(p.staging.get(), &p.h, header_bytes);
-        if (!bytes.empty()) std::memcpy(p.staging.get() + header_bytes, bytes.data(), bytes.size());
-        std::memset(p.staging.get() + header_bytes + bytes.size(), 0, total - header_bytes - bytes.size());
-        request.iov[0] = iovec{p.staging.get(), total};
-        request.iov_count = 1;
-      } else {
-        request.iov[0] = iovec{&p.h, header_bytes};
+      header& h = pages[i].h;
+      h = header{header::magic_value,
+                 1,
+                 slot_pages(),
+                 writes[i].key.hi,
+                 writes[i].key.lo,
+                 bytes.size(),
+                 pending[i].sequence,
+                 XXH3_64bits(bytes.data(), bytes.size()),
+                 0};
+      h.header_checksum = h.compute_header_checksum();
+      io_request request{fd_of(pending[i].slot), offset_of(pending[i].slot), {}, 1, true, 0};
+      request.iov[0] = iovec{&pages[i], payload_offset};
+      if (!direct_io_ || direct_ready(bytes.data(), bytes.size())) {
         request.iov[1] = iovec{const_cast<std::byte*>(bytes.data()), bytes.size()};
         request.iov_count = bytes.empty() ? 1 : 2;
+      } else {
+        staging[i] = acquire_staging();
+        std::byte* buffer = staging[i].get();
+        const std::uint64_t total = payload_offset + round_to_page(bytes.size());
+        std::memcpy(buffer, &pages[i], payload_offset);
+        std::memcpy(buffer + payload_offset, bytes.data(), bytes.size());
+        std::memset(buffer + payload_offset + bytes.size(), 0, total - payload_offset - bytes.size());
+        request.iov[0] = iovec{buffer, total};
       }
       request_of[i] = requests.size();
       requests.push_back(request);
     }
     io_->run(requests);
+    release_staging(staging);
     std::vector<std::uint64_t> to_release;
-    std::vector<std::uint64_t> failed;
     {
       const std::scoped_lock lock(mutex_);
       for (std::size_t i = 0; i < writes.size(); ++i) {
@@ -431,32 +464,29 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
         if (!requests[request_of[i]].complete()) {
           inserted[i] = false;
           ++stats_.rejected_inserts;
-          failed.push_back(pending[i].slot);
+          to_release.push_back(pending[i].slot);  // its header may be whole: clear it
           continue;
         }
         const auto previous = index_.get(writes[i].key);
         if (previous && previous->sequence > pending[i].sequence) {
           to_release.push_back(pending[i].slot);  // a later write of the same key already landed
-        } else {
-          if (const auto replaced =
-                  index_.put(writes[i].key, detail::tier_entry{pending[i].slot, length, pending[i].sequence})) {
-            retire_or_collect(replaced->slot, to_release);
-          }
+        } else if (const auto replaced =
+                       index_.put(writes[i].key, detail::tier_entry{pending[i].slot, length, pending[i].sequence})) {
+          retire_or_collect(replaced->slot, to_release);
         }
         ++stats_.inserts;
         stats_.bytes_written += length;
         stats_.modelled_write_s += transfer_time_s(spec_, length, transfer_direction::write);
       }
     }
-    to_release.insert(to_release.end(), failed.begin(), failed.end());
     release_all(to_release);
   }
 
   void read_batch(std::span<const block_read> reads, std::span<std::optional<std::size_t>> found) {
     KVTIER_ASSERT(reads.size() == found.size(), "one result per read request");
     std::vector<detail::tier_entry> entries(reads.size());
+    std::vector<header_page> pages(reads.size());
     std::vector<detail::aligned_buffer> staging(reads.size());
-    std::vector<header> headers(reads.size());
     std::vector<io_request> requests;
     std::vector<std::size_t> request_of(reads.size(), reads.size());
     {
@@ -471,44 +501,43 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
         entries[i] = *entry;
         ++pins_[entry->slot].readers;
         request_of[i] = requests.size();
-        requests.push_back(io_request{fd_of(entry->slot), offset_of(entry->slot), {}, 0, false, 0});
+        requests.push_back(io_request{fd_of(entry->slot), offset_of(entry->slot), {}, 1, false, 0});
       }
     }
     for (std::size_t i = 0; i < reads.size(); ++i) {
       if (request_of[i] == reads.size()) continue;
       io_request& request = requests[request_of[i]];
-      if (direct_io_) {
-        const std::uint64_t total = round_to_page(header_bytes + entries[i].length);
-        staging[i] = detail::allocate_aligned(total);
-        request.iov[0] = iovec{staging[i].get(), total};
-        request.iov_count = 1;
+      const std::uint64_t length = entries[i].length;
+      if (!direct_io_ || direct_ready(reads[i].out.data(), length)) {
+        request.iov[0] = iovec{&pages[i], payload_offset};
+        request.iov[1] = iovec{reads[i].out.data(), length};
+        request.iov_count = length == 0 ? 1 : 2;
       } else {
-        request.iov[0] = iovec{&headers[i], header_bytes};
-        request.iov[1] = iovec{reads[i].out.data(), entries[i].length};
-        request.iov_count = entries[i].length == 0 ? 1 : 2;
+        staging[i] = acquire_staging();
+        request.iov[0] = iovec{staging[i].get(), payload_offset + round_to_page(length)};
       }
     }
     io_->run(requests);
     std::vector<bool> intact(reads.size(), false);
     for (std::size_t i = 0; i < reads.size(); ++i) {
       if (request_of[i] == reads.size()) continue;
-      const io_request& request = requests[request_of[i]];
       const std::uint64_t length = entries[i].length;
-      if (request.result < static_cast<std::int64_t>(header_bytes + length)) continue;
+      if (requests[request_of[i]].result < static_cast<std::int64_t>(payload_offset + length)) continue;
       const std::byte* payload = reads[i].out.data();
-      if (direct_io_) {
-        std::memcpy(&headers[i], staging[i].get(), header_bytes);
-        payload = staging[i].get() + header_bytes;
+      if (staging[i]) {
+        std::memcpy(&pages[i].h, staging[i].get(), header_bytes);
+        payload = staging[i].get() + payload_offset;
       }
-      const header& h = headers[i];
+      const header& h = pages[i].h;
       if (!h.valid(slot_pages(), max_block_bytes_) || h.key_hi != reads[i].key.hi || h.key_lo != reads[i].key.lo ||
           h.length != length || h.sequence != entries[i].sequence ||
           XXH3_64bits(payload, length) != h.payload_checksum) {
         continue;
       }
-      if (direct_io_ && length > 0) std::memcpy(reads[i].out.data(), payload, length);
+      if (staging[i] && length > 0) std::memcpy(reads[i].out.data(), payload, length);
       intact[i] = true;
     }
+    release_staging(staging);
     std::vector<std::uint64_t> to_release;
     {
       const std::scoped_lock lock(mutex_);
@@ -581,6 +610,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     bool retired = false;
   };
   std::unordered_map<std::uint64_t, pin_state> pins_;
+  std::vector<detail::aligned_buffer> staging_pool_;  ///< O_DIRECT staging buffers, one slot each
   tier_stats stats_;
   std::atomic<std::uint64_t> next_ticket_{1};
 };
