@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <list>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
 
@@ -72,6 +73,58 @@ class tier_index {
   std::unordered_map<block_key, node, block_key_hash> map_;
   std::list<block_key> order_;
   std::uint64_t used_bytes_ = 0;
+};
+
+/// The state every in-memory model shares: the index, the counters and the mutex that guards both,
+/// with the verbs that are the same for all of them. `on_removed(entry)` lets a model free what
+/// the removed block held.
+class locked_tier_index {
+ public:
+  [[nodiscard]] bool contains(const block_key& key) const {
+    const std::scoped_lock lock(mutex_);
+    return index_.contains(key);
+  }
+
+  template <class OnRemoved>
+  bool erase(const block_key& key, OnRemoved on_removed) {
+    const std::scoped_lock lock(mutex_);
+    const auto removed = index_.remove(key);
+    if (!removed) return false;
+    on_removed(*removed);
+    ++stats_.erases;
+    return true;
+  }
+
+  [[nodiscard]] std::optional<block_key> to_evict() const {
+    const std::scoped_lock lock(mutex_);
+    return index_.oldest();
+  }
+
+  template <class OnRemoved>
+  std::optional<block_key> evict(OnRemoved on_removed) {
+    const std::scoped_lock lock(mutex_);
+    const auto victim = index_.oldest();
+    if (victim) {
+      on_removed(*index_.remove(*victim));
+      ++stats_.evictions;
+    }
+    return victim;
+  }
+
+  [[nodiscard]] std::uint64_t used_bytes() const {
+    const std::scoped_lock lock(mutex_);
+    return index_.used_bytes();
+  }
+
+  [[nodiscard]] tier_stats stats() const {
+    const std::scoped_lock lock(mutex_);
+    return stats_;
+  }
+
+ protected:
+  mutable std::mutex mutex_;
+  tier_index index_;
+  tier_stats stats_;
 };
 
 }  // namespace kvtier::detail

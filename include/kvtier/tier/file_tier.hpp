@@ -262,7 +262,11 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       name = "segment-" + std::string(name.size() < 5 ? 5 - name.size() : 0, '0') + name + ".kvt";
       const std::filesystem::path path = directory_ / name;
       const int fd = ::open(path.c_str(), flags, 0644);
-      if (fd < 0) report_input_error({path.string(), 0, ""}, std::string("cannot open: ") + std::strerror(errno));
+      if (fd < 0) {
+        const std::string reason = std::string("cannot open: ") + std::strerror(errno);
+        for (const int opened : fds_) ::close(opened);  // the destructor does not run for a throwing constructor
+        report_input_error({path.string(), 0, ""}, reason);
+      }
       fds_.push_back(fd);
     }
   }

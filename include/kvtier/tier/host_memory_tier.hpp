@@ -40,7 +40,7 @@ struct numa_binding {
   friend bool operator==(const numa_binding&, const numa_binding&) = default;
 };
 
-class host_memory_tier : public detail::tier_verbs<host_memory_tier> {
+class host_memory_tier : public detail::tier_verbs<host_memory_tier>, public detail::locked_tier_index {
  public:
   static constexpr bool stores_bytes = true;
   static constexpr bool thread_safe = true;
@@ -56,11 +56,6 @@ class host_memory_tier : public detail::tier_verbs<host_memory_tier> {
 
   host_memory_tier(const host_memory_tier&) = delete;
   host_memory_tier& operator=(const host_memory_tier&) = delete;
-
-  [[nodiscard]] bool contains(const block_key& key) const {
-    const std::scoped_lock lock(mutex_);
-    return index_.contains(key);
-  }
 
   [[nodiscard]] std::optional<std::size_t> find(const block_key& key, std::span<std::byte> out) {
     const std::scoped_lock lock(mutex_);
@@ -101,41 +96,16 @@ class host_memory_tier : public detail::tier_verbs<host_memory_tier> {
   }
 
   bool erase(const block_key& key) {
-    const std::scoped_lock lock(mutex_);
-    const auto removed = index_.remove(key);
-    if (!removed) return false;
-    free_slots_.push_back(removed->slot);
-    ++stats_.erases;
-    return true;
+    return locked_tier_index::erase(key, [this](const detail::tier_entry& gone) { free_slots_.push_back(gone.slot); });
   }
-
-  [[nodiscard]] std::optional<block_key> to_evict() const {
-    const std::scoped_lock lock(mutex_);
-    return index_.oldest();
-  }
-
   std::optional<block_key> evict() {
-    const std::scoped_lock lock(mutex_);
-    const auto victim = index_.oldest();
-    if (victim) {
-      free_slots_.push_back(index_.remove(*victim)->slot);
-      ++stats_.evictions;
-    }
-    return victim;
+    return locked_tier_index::evict([this](const detail::tier_entry& gone) { free_slots_.push_back(gone.slot); });
   }
 
-  [[nodiscard]] std::uint64_t used_bytes() const {
-    const std::scoped_lock lock(mutex_);
-    return index_.used_bytes();
-  }
   [[nodiscard]] std::uint64_t capacity_bytes() const noexcept { return spec_.capacity_bytes; }
   [[nodiscard]] std::uint64_t max_block_bytes() const noexcept { return max_block_bytes_; }
   [[nodiscard]] const tier_spec& spec() const noexcept { return spec_; }
   [[nodiscard]] const numa_binding& binding() const noexcept { return binding_; }
-  [[nodiscard]] tier_stats stats() const {
-    const std::scoped_lock lock(mutex_);
-    return stats_;
-  }
 
  private:
   struct chunk_release {
@@ -195,11 +165,8 @@ class host_memory_tier : public detail::tier_verbs<host_memory_tier> {
   std::uint64_t slots_per_chunk_;
   std::vector<chunk> chunks_;
   numa_binding binding_;
-  mutable std::mutex mutex_;
-  detail::tier_index index_;
   std::vector<std::uint64_t> free_slots_;
   std::uint64_t next_unused_slot_ = 0;
-  tier_stats stats_;
 };
 
 static_assert(async_tier<host_memory_tier>);

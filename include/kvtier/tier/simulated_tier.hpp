@@ -13,17 +13,12 @@
 
 namespace kvtier {
 
-class simulated_tier : public detail::tier_verbs<simulated_tier> {
+class simulated_tier : public detail::tier_verbs<simulated_tier>, public detail::locked_tier_index {
  public:
   static constexpr bool stores_bytes = false;
   static constexpr bool thread_safe = true;
 
   explicit simulated_tier(const tier_spec& spec) : spec_(spec) {}
-
-  [[nodiscard]] bool contains(const block_key& key) const {
-    const std::scoped_lock lock(mutex_);
-    return index_.contains(key);
-  }
 
   /// A hit returns the block's length and charges a read; `out` is left untouched.
   [[nodiscard]] std::optional<std::size_t> find(const block_key& key, std::span<std::byte> out) {
@@ -65,43 +60,17 @@ class simulated_tier : public detail::tier_verbs<simulated_tier> {
   }
 
   bool erase(const block_key& key) {
-    const std::scoped_lock lock(mutex_);
-    if (!index_.remove(key)) return false;
-    ++stats_.erases;
-    return true;
+    return locked_tier_index::erase(key, [](const detail::tier_entry&) {});
   }
-
-  [[nodiscard]] std::optional<block_key> to_evict() const {
-    const std::scoped_lock lock(mutex_);
-    return index_.oldest();
-  }
-
   std::optional<block_key> evict() {
-    const std::scoped_lock lock(mutex_);
-    const auto victim = index_.oldest();
-    if (victim) {
-      index_.remove(*victim);
-      ++stats_.evictions;
-    }
-    return victim;
+    return locked_tier_index::evict([](const detail::tier_entry&) {});
   }
 
-  [[nodiscard]] std::uint64_t used_bytes() const {
-    const std::scoped_lock lock(mutex_);
-    return index_.used_bytes();
-  }
   [[nodiscard]] std::uint64_t capacity_bytes() const noexcept { return spec_.capacity_bytes; }
   [[nodiscard]] const tier_spec& spec() const noexcept { return spec_; }
-  [[nodiscard]] tier_stats stats() const {
-    const std::scoped_lock lock(mutex_);
-    return stats_;
-  }
 
  private:
   tier_spec spec_;
-  mutable std::mutex mutex_;
-  detail::tier_index index_;
-  tier_stats stats_;
 };
 
 static_assert(async_tier<simulated_tier>);
