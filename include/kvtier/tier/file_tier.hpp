@@ -1,0 +1,625 @@
+#pragma once
+// file_tier: blocks in files in a directory (a local NVMe drive or a parallel filesystem mount).
+//
+// Layout: segment files `segment-NNNNN.kvt`, each a run of fixed-size slots; a block takes one slot:
+// a header page (64 bytes used: magic, key, length, write sequence, xxHash of the payload, xxHash of
+// the header) followed by the payload, page-aligned so that O_DIRECT moves page-aligned blocks
+// straight from and to the caller's buffer. A `kvtier-file-tier` file records the slot geometry.
+//
+// What can go wrong and what happens:
+// - a torn, truncated or corrupted block: its header or payload checksum, key or sequence does not
+//   match; find reports a miss and drops the block. Bytes of another key are never returned.
+// - EIO, ENOSPC, a short write: the insert returns false and the block was never published; the
+//   slot's header is cleared (best effort) and the slot reused.
+// - a restart (or a killed writer): opening the directory rebuilds the index from the headers; of
+//   two copies of a key the later sequence wins; erased and replaced blocks have their headers
+//   cleared, so they do not come back.
+// Concurrency: the index is guarded by a mutex held only for bookkeeping; transfers run outside
+// it on slots that are reserved (writes) or pinned (reads), so threads do I/O in parallel.
+#include <kvtier/detail/assert.hpp>
+#include <kvtier/detail/tier_index.hpp>
+#include <kvtier/detail/tier_verbs.hpp>
+#include <kvtier/error.hpp>
+#include <kvtier/tier/concepts.hpp>
+#include <kvtier/tier/file_tier_io.hpp>
+
+#define XXH_INLINE_ALL
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace kvtier {
+
+struct file_tier_options {
+  std::uint64_t max_block_bytes = 256 * 1024;            ///< slot payload: the largest block the tier takes
+  std::uint64_t segment_bytes = std::uint64_t{1} << 30;  ///< slots are grouped into files of about this size
+  /// O_DIRECT (bypasses the page cache). Blocks whose buffer is 4096-aligned and whose length is a
+  /// multiple of 4096 move without a copy; others go through a pooled aligned staging buffer.
+  bool direct_io = false;
+  friend bool operator==(const file_tier_options&, const file_tier_options&) = default;
+};
+
+namespace detail {
+
+/// The on-disk header of a slot. Little-endian, as the machines kvtier runs on.
+struct file_block_header {
+  static constexpr std::uint64_t magic_value = 0x314B4C4254564B00ull;  // "\0KVTBLK1"
+  std::uint64_t magic = 0;
+  std::uint32_t version = 0;
+  std::uint32_t slot_pages = 0;  ///< slot size / 4096: a slot read with another geometry never matches
+  std::uint64_t key_hi = 0;
+  std::uint64_t key_lo = 0;
+  std::uint64_t length = 0;
+  std::uint64_t sequence = 0;
+  std::uint64_t payload_checksum = 0;
+  std::uint64_t header_checksum = 0;
+
+  [[nodiscard]] std::uint64_t compute_header_checksum() const noexcept {
+    return XXH3_64bits(this, offsetof(file_block_header, header_checksum));
+  }
+  [[nodiscard]] bool valid(std::uint32_t expected_slot_pages, std::uint64_t max_length) const noexcept {
+    return magic == magic_value && version == 1 && slot_pages == expected_slot_pages && length <= max_length &&
+           header_checksum == compute_header_checksum();
+  }
+};
+static_assert(sizeof(file_block_header) == 64);
+
+inline constexpr std::uint64_t file_page_bytes = 4096;
+
+struct aligned_free {
+  void operator()(std::byte* p) const noexcept { std::free(p); }
+};
+using aligned_buffer = std::unique_ptr<std::byte, aligned_free>;
+
+[[nodiscard]] inline aligned_buffer allocate_aligned(std::uint64_t bytes) {
+  return aligned_buffer(static_cast<std::byte*>(std::aligned_alloc(file_page_bytes, bytes)));
+}
+
+}  // namespace detail
+
+template <file_io IO = uring_io>
+class file_tier : public detail::tier_verbs<file_tier<IO>> {
+ public:
+  static constexpr bool stores_bytes = true;
+  static constexpr bool thread_safe = true;
+
+  /// Opens (creating if needed) the tier in `directory`, rebuilding the index from what is there.
+  /// Throws input_error if the directory cannot be used or holds a tier of another geometry.
+  file_tier(std::filesystem::path directory, const tier_spec& spec, const file_tier_options& options,
+            IO io = IO{}) requires std::move_constructible<IO>
+      : file_tier(std::move(directory), spec, options, std::make_unique<IO>(std::move(io))) {}
+
+  file_tier(std::filesystem::path directory, const tier_spec& spec,
+            const file_tier_options& options) requires(!std::move_constructible<IO>)
+      : file_tier(std::move(directory), spec, options, std::make_unique<IO>()) {}
+
+  ~file_tier() {
+    for (const int fd : fds_) ::close(fd);
+  }
+  file_tier(const file_tier&) = delete;
+  file_tier& operator=(const file_tier&) = delete;
+
+  [[nodiscard]] bool contains(const block_key& key) const {
+    const std::scoped_lock lock(mutex_);
+    return index_.contains(key);
+  }
+
+  [[nodiscard]] std::optional<std::size_t> find(const block_key& key, std::span<std::byte> out) {
+    std::array<std::optional<std::size_t>, 1> found;
+    const std::array<block_read, 1> read{block_read{key, out}};
+    read_batch(read, found);
+    return found[0];
+  }
+
+  [[nodiscard]] bool can_admit(std::uint64_t bytes) const {
+    const std::scoped_lock lock(mutex_);
+    return admits(bytes, 0) && free_slot_count() > 1;
+  }
+
+  [[nodiscard]] bool try_insert(const block_key& key, std::span<const std::byte> bytes) {
+    std::array<bool, 1> inserted{};
+    const std::array<block_write, 1> write{block_write{key, bytes}};
+    write_batch(write, inserted);
+    return inserted[0];
+  }
+
+  bool erase(const block_key& key) {
+    std::unique_lock lock(mutex_);
+    const auto removed = index_.remove(key);
+    if (!removed) return false;
+    ++stats_.erases;
+    release(lock, removed->slot);
+    return true;
+  }
+
+  [[nodiscard]] std::optional<block_key> to_evict() const {
+    const std::scoped_lock lock(mutex_);
+    return index_.oldest();
+  }
+
+  std::optional<block_key> evict() {
+    std::unique_lock lock(mutex_);
+    const auto victim = index_.oldest();
+    if (!victim) return std::nullopt;
+    const std::uint64_t slot = index_.remove(*victim)->slot;
+    ++stats_.evictions;
+    release(lock, slot);
+    return victim;
+  }
+
+  /// The batch goes to the I/O layer in one call (one io_uring submission with uring_io) and is
+  /// complete when this returns.
+  batch_ticket submit_writes(std::span<const block_write> writes, std::span<bool> inserted) {
+    write_batch(writes, inserted);
+    return batch_ticket{next_ticket_.fetch_add(1, std::memory_order_relaxed)};
+  }
+  batch_ticket submit_reads(std::span<const block_read> reads, std::span<std::optional<std::size_t>> found) {
+    read_batch(reads, found);
+    return batch_ticket{next_ticket_.fetch_add(1, std::memory_order_relaxed)};
+  }
+  [[nodiscard]] bool poll(batch_ticket) const noexcept { return true; }
+  void wait(batch_ticket) const noexcept {}
+
+  [[nodiscard]] std::uint64_t used_bytes() const {
+    const std::scoped_lock lock(mutex_);
+    return index_.used_bytes();
+  }
+  [[nodiscard]] std::uint64_t capacity_bytes() const noexcept { return spec_.capacity_bytes; }
+  [[nodiscard]] std::uint64_t max_block_bytes() const noexcept { return max_block_bytes_; }
+  [[nodiscard]] std::size_t block_count() const {
+    const std::scoped_lock lock(mutex_);
+    return index_.size();
+  }
+  [[nodiscard]] const tier_spec& spec() const noexcept { return spec_; }
+  [[nodiscard]] const std::filesystem::path& directory() const noexcept { return directory_; }
+  [[nodiscard]] IO& io() noexcept { return *io_; }
+  [[nodiscard]] tier_stats stats() const {
+    const std::scoped_lock lock(mutex_);
+    return stats_;
+  }
+
+ private:
+  using header = detail::file_block_header;
+  static constexpr std::uint64_t header_bytes = sizeof(header);
+  static constexpr std::uint64_t payload_offset = detail::file_page_bytes;
+
+  /// A slot's first page: the header, then zeros.
+  struct alignas(detail::file_page_bytes) header_page {
+    header h{};
+    std::array<std::byte, detail::file_page_bytes - sizeof(header)> padding{};
+  };
+
+  file_tier(std::filesystem::path directory, const tier_spec& spec, const file_tier_options& options,
+            std::unique_ptr<IO> io)
+      : directory_(std::move(directory)),
+        spec_(spec),
+        direct_io_(options.direct_io),
+        max_block_bytes_(std::max<std::uint64_t>(1, options.max_block_bytes)),
+        slot_bytes_(payload_offset + round_to_page(max_block_bytes_)),
+        slot_count_(std::max<std::uint64_t>(1, spec.capacity_bytes / max_block_bytes_) + 1),
+        segment_slots_(std::max<std::uint64_t>(1, options.segment_bytes / slot_bytes_)),
+        io_(std::move(io)) {
+    open_directory();
+    rebuild_index();
+  }
+
+  [[nodiscard]] std::uint32_t slot_pages() const noexcept {
+    return static_cast<std::uint32_t>(slot_bytes_ / detail::file_page_bytes);
+  }
+  [[nodiscard]] int fd_of(std::uint64_t slot) const { return fds_[slot / segment_slots_]; }
+  [[nodiscard]] std::uint64_t offset_of(std::uint64_t slot) const { return (slot % segment_slots_) * slot_bytes_; }
+
+  /// Whether `bytes` more fit, counting blocks being written and the `freed` bytes of the copy the
+  /// new block replaces.
+  [[nodiscard]] bool admits(std::uint64_t bytes, std::uint64_t freed) const {
+    return bytes <= max_block_bytes_ && bytes + index_.used_bytes() + reserved_bytes_ <= spec_.capacity_bytes + freed;
+  }
+
+  void open_directory() {
+    std::error_code ec;
+    std::filesystem::create_directories(directory_, ec);
+    if (ec) report_input_error({directory_.string(), 0, ""}, "cannot create the tier directory: " + ec.message());
+    const std::filesystem::path geometry_path = directory_ / "kvtier-file-tier";
+    const std::string geometry = "kvtier-file-tier 1 slot_bytes=" + std::to_string(slot_bytes_) +
+                                 " segment_slots=" + std::to_string(segment_slots_);
+    if (std::ifstream in(geometry_path); in) {
+      std::string found;
+      std::getline(in, found);
+      if (found != geometry) {
+        report_input_error({geometry_path.string(), 1, ""},
+                           "the directory holds a tier with another geometry ('" + found + "', expected '" + geometry +
+                               "'); use the same max_block_bytes and segment_bytes or another directory");
+      }
+    } else {
+      std::ofstream out(geometry_path, std::ios::trunc);
+      out << geometry << '\n';
+      if (!out) report_input_error({geometry_path.string(), 0, ""}, "cannot write the tier geometry file");
+    }
+    const std::uint64_t segments = (slot_count_ + segment_slots_ - 1) / segment_slots_;
+    const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (direct_io_ ? O_DIRECT : 0);
+    for (std::uint64_t segment = 0; segment < segments; ++segment) {
+      std::string name = std::to_string(segment);
+      name = "segment-" + std::string(name.size() < 5 ? 5 - name.size() : 0, '0') + name + ".kvt";
+      const std::filesystem::path path = directory_ / name;
+      const int fd = ::open(path.c_str(), flags, 0644);
+      if (fd < 0) {
+        const std::string reason = std::string("cannot open: ") + std::strerror(errno);
+        for (const int opened : fds_) ::close(opened);  // the destructor does not run for a throwing constructor
+        report_input_error({path.string(), 0, ""}, reason);
+      }
+      fds_.push_back(fd);
+    }
+  }
+
+  /// Reads every slot's header and keeps the valid ones: of two copies of a key the later sequence;
+  /// within the byte budget, the most recently written. Headers of the copies left out are cleared.
+  void rebuild_index() {
+    const detail::aligned_buffer buffer = detail::allocate_aligned(detail::file_page_bytes);
+    std::unordered_map<block_key, detail::tier_entry, block_key_hash> latest;
+    std::vector<std::uint64_t> superseded;
+    for (std::uint64_t segment = 0; segment < fds_.size(); ++segment) {
+      struct stat info {};
+      if (::fstat(fds_[segment], &info) != 0) continue;
+      const auto file_bytes = static_cast<std::uint64_t>(info.st_size);
+      const std::uint64_t first = segment * segment_slots_;
+      const std::uint64_t last = std::min(slot_count_, first + segment_slots_);
+      for (std::uint64_t slot = first; slot < last && offset_of(slot) + header_bytes <= file_bytes; ++slot) {
+        io_request request{fds_[segment], offset_of(slot), {iovec{buffer.get(), detail::file_page_bytes}}, 1, false, 0};
+        posix_io::perform(request, 0);
+        if (request.result < static_cast<std::int64_t>(header_bytes)) continue;
+        header h{};
+        std::memcpy(&h, buffer.get(), header_bytes);
+        if (!h.valid(slot_pages(), max_block_bytes_)) continue;
+        const detail::tier_entry entry{slot, h.length, h.sequence};
+        const auto [position, added] = latest.try_emplace(block_key{h.key_hi, h.key_lo}, entry);
+        if (!added) {
+          superseded.push_back(std::min(position->second, entry, by_sequence).slot);
+          position->second = std::max(position->second, entry, by_sequence);
+        }
+        next_sequence_ = std::max(next_sequence_, h.sequence + 1);
+      }
+    }
+    std::vector<std::pair<block_key, detail::tier_entry>> kept(latest.begin(), latest.end());
+    std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return by_sequence(a.second, b.second); });
+    std::vector<bool> used(slot_count_, false);
+    for (const auto& [key, entry] : kept) {
+      index_.put(key, entry);
+      used[entry.slot] = true;
+    }
+    while (index_.used_bytes() > spec_.capacity_bytes) {
+      const std::uint64_t slot = index_.remove(*index_.oldest())->slot;
+      used[slot] = false;
+      superseded.push_back(slot);
+    }
+    for (const std::uint64_t slot : superseded) clear_header(slot);
+    next_unused_slot_ = slot_count_;
+    while (next_unused_slot_ > 0 && !used[next_unused_slot_ - 1]) --next_unused_slot_;
+    for (std::uint64_t slot = next_unused_slot_; slot-- > 0;) {
+      if (!used[slot]) free_slots_.push_back(slot);
+    }
+  }
+
+  static bool by_sequence(const detail::tier_entry& a, const detail::tier_entry& b) noexcept {
+    return a.sequence < b.sequence;
+  }
+
+  /// Slots free now; the last one is kept for replacing a resident key (its new copy is written
+  /// before the old one is let go, so a full tier needs one spare slot to replace a block).
+  [[nodiscard]] std::uint64_t free_slot_count() const noexcept {
+    return free_slots_.size() + (slot_count_ - next_unused_slot_);
+  }
+
+  std::optional<std::uint64_t> take_slot(bool replacing) {
+    if (free_slot_count() <= (replacing ? 0u : 1u)) return std::nullopt;
+    if (!free_slots_.empty()) {
+      const std::uint64_t slot = free_slots_.back();
+      free_slots_.pop_back();
+      return slot;
+    }
+    return next_unused_slot_++;
+  }
+
+  /// Frees a slot no index entry names: at once if no reader holds it, else when the last leaves.
+  /// Clears its header first so that a restart does not bring the block back. Unlocks `lock`.
+  void release(std::unique_lock<std::mutex>& lock, std::uint64_t slot) {
+    if (const auto pinned = pins_.find(slot); pinned != pins_.end()) {
+      pinned->second.retired = true;
+      lock.unlock();
+      return;
+    }
+    lock.unlock();
+    clear_header(slot);
+    lock.lock();
+    free_slots_.push_back(slot);
+    lock.unlock();
+  }
+
+  void clear_header(std::uint64_t slot) {
+    alignas(detail::file_page_bytes) static constexpr std::array<std::byte, detail::file_page_bytes> zeros{};
+    std::array<io_request, 1> request{
+        io_request{fd_of(slot),
+                   offset_of(slot),
+                   {iovec{const_cast<std::byte*>(zeros.data()), direct_io_ ? detail::file_page_bytes : header_bytes}},
+                   1,
+                   true,
+                   0}};
+    io_->run(request);
+  }
+
+  struct pending_write {
+    std::uint64_t slot = 0;
+    std::uint64_t sequence = 0;
+  };
+
+  /// Whether O_DIRECT can move `length` bytes at `data` without a staging copy.
+  [[nodiscard]] static bool direct_ready(const std::byte* data, std::uint64_t length) noexcept {
+    return reinterpret_cast<std::uintptr_t>(data) % detail::file_page_bytes == 0 &&
+           length % detail::file_page_bytes == 0;
+  }
+
+  detail::aligned_buffer acquire_staging() {
+    {
+      const std::scoped_lock lock(mutex_);
+      if (!staging_pool_.empty()) {
+        detail::aligned_buffer buffer = std::move(staging_pool_.back());
+        staging_pool_.pop_back();
+        return buffer;
+      }
+    }
+    return detail::allocate_aligned(slot_bytes_);
+  }
+
+  void release_staging(std::vector<detail::aligned_buffer>& buffers) {
+    const std::scoped_lock lock(mutex_);
+    for (detail::aligned_buffer& buffer : buffers) {
+      if (buffer) staging_pool_.push_back(std::move(buffer));
+    }
+  }
+
+  void write_batch(std::span<const block_write> writes, std::span<bool> inserted) {
+    KVTIER_ASSERT(writes.size() == inserted.size(), "one result per write request");
+    std::vector<pending_write> pending(writes.size());
+    std::vector<header_page> pages(writes.size());
+    std::vector<detail::aligned_buffer> staging(writes.size());
+    std::vector<io_request> requests;
+    std::vector<std::size_t> request_of(writes.size(), writes.size());
+    {
+      const std::scoped_lock lock(mutex_);
+      // A key written twice in one batch: the later copy replaces the earlier one.
+      std::unordered_map<block_key, std::uint64_t, block_key_hash> earlier_length;
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        const auto previous = index_.get(writes[i].key);
+        const auto earlier = earlier_length.find(writes[i].key);
+        const std::uint64_t freed = earlier != earlier_length.end() ? earlier->second : previous ? previous->length : 0;
+        const bool replacing = earlier != earlier_length.end() || previous.has_value();
+        const std::uint64_t length = writes[i].bytes.size();
+        const std::optional<std::uint64_t> slot = admits(length, freed) ? take_slot(replacing) : std::nullopt;
+        inserted[i] = slot.has_value();
+        if (!slot) {
+          ++stats_.rejected_inserts;
+          continue;
+        }
+        reserved_bytes_ += length;
+        if (writes.size() > 1) earlier_length[writes[i].key] = length;
+        pending[i].slot = *slot;
+        pending[i].sequence = next_sequence_++;
+      }
+    }
+    for (std::size_t i = 0; i < writes.size(); ++i) {
+      if (!inserted[i]) continue;
+      const std::span<const std::byte> bytes = writes[i].bytes;
+      header& h = pages[i].h;
+      h = header{header::magic_value,
+                 1,
+                 slot_pages(),
+                 writes[i].key.hi,
+                 writes[i].key.lo,
+                 bytes.size(),
+                 pending[i].sequence,
+                 XXH3_64bits(bytes.data(), bytes.size()),
+                 0};
+      h.header_checksum = h.compute_header_checksum();
+      io_request request{fd_of(pending[i].slot), offset_of(pending[i].slot), {}, 1, true, 0};
+      request.iov[0] = iovec{&pages[i], payload_offset};
+      if (!direct_io_ || direct_ready(bytes.data(), bytes.size())) {
+        request.iov[1] = iovec{const_cast<std::byte*>(bytes.data()), bytes.size()};
+        request.iov_count = bytes.empty() ? 1 : 2;
+      } else {
+        staging[i] = acquire_staging();
+        std::byte* buffer = staging[i].get();
+        const std::uint64_t total = payload_offset + round_to_page(bytes.size());
+        std::memcpy(buffer, &pages[i], payload_offset);
+        std::memcpy(buffer + payload_offset, bytes.data(), bytes.size());
+        std::memset(buffer + payload_offset + bytes.size(), 0, total - payload_offset - bytes.size());
+        request.iov[0] = iovec{buffer, total};
+      }
+      request_of[i] = requests.size();
+      requests.push_back(request);
+    }
+    io_->run(requests);
+    release_staging(staging);
+    std::vector<std::uint64_t> to_release;
+    {
+      const std::scoped_lock lock(mutex_);
+      for (std::size_t i = 0; i < writes.size(); ++i) {
+        if (!inserted[i]) continue;
+        const std::uint64_t length = writes[i].bytes.size();
+        reserved_bytes_ -= length;
+        if (!requests[request_of[i]].complete()) {
+          inserted[i] = false;
+          ++stats_.rejected_inserts;
+          to_release.push_back(pending[i].slot);  // its header may be whole: clear it
+          continue;
+        }
+        const auto previous = index_.get(writes[i].key);
+        if (previous && previous->sequence > pending[i].sequence) {
+          to_release.push_back(pending[i].slot);  // a later write of the same key already landed
+        } else if (const auto replaced =
+                       index_.put(writes[i].key, detail::tier_entry{pending[i].slot, length, pending[i].sequence})) {
+          retire_or_collect(replaced->slot, to_release);
+        }
+        ++stats_.inserts;
+        stats_.bytes_written += length;
+        stats_.modelled_write_s += transfer_time_s(spec_, length, transfer_direction::write);
+      }
+    }
+    release_all(to_release);
+  }
+
+  void read_batch(std::span<const block_read> reads, std::span<std::optional<std::size_t>> found) {
+    KVTIER_ASSERT(reads.size() == found.size(), "one result per read request");
+    std::vector<detail::tier_entry> entries(reads.size());
+    std::vector<header_page> pages(reads.size());
+    std::vector<detail::aligned_buffer> staging(reads.size());
+    std::vector<io_request> requests;
+    std::vector<std::size_t> request_of(reads.size(), reads.size());
+    {
+      const std::scoped_lock lock(mutex_);
+      for (std::size_t i = 0; i < reads.size(); ++i) {
+        found[i].reset();
+        const auto entry = index_.touch(reads[i].key);
+        if (!entry || entry->length > reads[i].out.size()) {
+          ++stats_.misses;
+          continue;
+        }
+        entries[i] = *entry;
+        ++pins_[entry->slot].readers;
+        request_of[i] = requests.size();
+        requests.push_back(io_request{fd_of(entry->slot), offset_of(entry->slot), {}, 1, false, 0});
+      }
+    }
+    for (std::size_t i = 0; i < reads.size(); ++i) {
+      if (request_of[i] == reads.size()) continue;
+      io_request& request = requests[request_of[i]];
+      const std::uint64_t length = entries[i].length;
+      if (!direct_io_ || direct_ready(reads[i].out.data(), length)) {
+        request.iov[0] = iovec{&pages[i], payload_offset};
+        request.iov[1] = iovec{reads[i].out.data(), length};
+        request.iov_count = length == 0 ? 1 : 2;
+      } else {
+        staging[i] = acquire_staging();
+        request.iov[0] = iovec{staging[i].get(), payload_offset + round_to_page(length)};
+      }
+    }
+    io_->run(requests);
+    std::vector<bool> intact(reads.size(), false);
+    for (std::size_t i = 0; i < reads.size(); ++i) {
+      if (request_of[i] == reads.size()) continue;
+      const std::uint64_t length = entries[i].length;
+      if (requests[request_of[i]].result < static_cast<std::int64_t>(payload_offset + length)) continue;
+      const std::byte* payload = reads[i].out.data();
+      if (staging[i]) {
+        std::memcpy(&pages[i].h, staging[i].get(), header_bytes);
+        payload = staging[i].get() + payload_offset;
+      }
+      const header& h = pages[i].h;
+      if (!h.valid(slot_pages(), max_block_bytes_) || h.key_hi != reads[i].key.hi || h.key_lo != reads[i].key.lo ||
+          h.length != length || h.sequence != entries[i].sequence ||
+          XXH3_64bits(payload, length) != h.payload_checksum) {
+        continue;
+      }
+      if (staging[i] && length > 0) std::memcpy(reads[i].out.data(), payload, length);
+      intact[i] = true;
+    }
+    release_staging(staging);
+    std::vector<std::uint64_t> to_release;
+    {
+      const std::scoped_lock lock(mutex_);
+      for (std::size_t i = 0; i < reads.size(); ++i) {
+        if (request_of[i] == reads.size()) continue;
+        const std::uint64_t slot = entries[i].slot;
+        pin_state& pin = pins_[slot];
+        --pin.readers;
+        if (intact[i]) {
+          found[i] = static_cast<std::size_t>(entries[i].length);
+          ++stats_.hits;
+          stats_.bytes_read += entries[i].length;
+          stats_.modelled_read_s += transfer_time_s(spec_, entries[i].length, transfer_direction::read);
+        } else {
+          ++stats_.misses;
+          const auto current = index_.get(reads[i].key);
+          if (current && current->slot == slot && current->sequence == entries[i].sequence) {
+            index_.remove(reads[i].key);
+            ++stats_.corrupt_blocks;
+            pin.retired = true;
+          }
+        }
+        if (pin.readers == 0) {
+          if (pin.retired) to_release.push_back(slot);
+          pins_.erase(slot);
+        }
+      }
+    }
+    release_all(to_release);
+  }
+
+  /// Called under the lock for a slot that just left the index.
+  void retire_or_collect(std::uint64_t slot, std::vector<std::uint64_t>& to_release) {
+    if (const auto pinned = pins_.find(slot); pinned != pins_.end()) {
+      pinned->second.retired = true;
+    } else {
+      to_release.push_back(slot);
+    }
+  }
+
+  void release_all(const std::vector<std::uint64_t>& slots) {
+    if (slots.empty()) return;
+    for (const std::uint64_t slot : slots) clear_header(slot);
+    const std::scoped_lock lock(mutex_);
+    free_slots_.insert(free_slots_.end(), slots.begin(), slots.end());
+  }
+
+  [[nodiscard]] static std::uint64_t round_to_page(std::uint64_t bytes) noexcept {
+    return (bytes + detail::file_page_bytes - 1) / detail::file_page_bytes * detail::file_page_bytes;
+  }
+
+  std::filesystem::path directory_;
+  tier_spec spec_;
+  bool direct_io_;
+  std::uint64_t max_block_bytes_;
+  std::uint64_t slot_bytes_;
+  std::uint64_t slot_count_;
+  std::uint64_t segment_slots_;
+  std::unique_ptr<IO> io_;
+  std::vector<int> fds_;
+  mutable std::mutex mutex_;
+  detail::tier_index index_;
+  std::vector<std::uint64_t> free_slots_;
+  std::uint64_t next_unused_slot_ = 0;
+  std::uint64_t next_sequence_ = 1;
+  std::uint64_t reserved_bytes_ = 0;
+  /// Slots being read; a slot that leaves the index meanwhile is retired and freed by the last reader.
+  struct pin_state {
+    std::uint32_t readers = 0;
+    bool retired = false;
+  };
+  std::unordered_map<std::uint64_t, pin_state> pins_;
+  std::vector<detail::aligned_buffer> staging_pool_;  ///< O_DIRECT staging buffers, one slot each
+  tier_stats stats_;
+  std::atomic<std::uint64_t> next_ticket_{1};
+};
+
+static_assert(async_tier<file_tier<>>);
+static_assert(async_tier<file_tier<posix_io>>);
+
+}  // namespace kvtier
