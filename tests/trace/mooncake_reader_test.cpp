@@ -40,7 +40,7 @@ TEST(mooncake_reader, reads_fields_and_remaps_ids_dense_in_first_seen_order) {
   EXPECT_EQ(trace.block_ids, (std::vector<kvtier::block_id>{0, 1, 0, 1, 2, 3}));
   EXPECT_EQ(trace.requests[0].session, kvtier::no_session);
   EXPECT_EQ(trace.requests[1].session, 0u);
-  EXPECT_EQ(trace.requests[1].turn, 1u);
+  EXPECT_EQ(trace.requests[1].turn, 0u);  // files count turns from 1
   EXPECT_EQ(trace.requests[1].timestamp_ms, 10u);
   EXPECT_EQ(trace.requests[1].output_tokens, 7u);
   EXPECT_EQ(trace.requests[2].session, 1u);

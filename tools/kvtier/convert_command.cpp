@@ -4,6 +4,7 @@
 
 #include <kvtier/error.hpp>
 #include <kvtier/trace/chat_reader.hpp>
+#include <kvtier/trace/mooncake_writer.hpp>
 #include <kvtier/trace/synthetic_workload.hpp>
 
 #include <fmt/core.h>
@@ -16,33 +17,6 @@
 
 namespace kvtier::cli {
 namespace {
-
-/// One request a line: timestamp (ms), input_length, output_length (tokens), hash_ids (dense block
-/// ids, prefix-chained), session_id (the file's name for the session, else its number) and turn
-/// (1-based, as in the shared derived traces).
-std::string mooncake_jsonl(const block_trace& trace, const std::vector<std::string>& session_names) {
-  std::string out;
-  out.reserve(trace.requests.size() * 64 + trace.block_refs() * 7);
-  auto sink = std::back_inserter(out);
-  for (const auto& request : trace.requests) {
-    fmt::format_to(sink, R"({{"timestamp": {}, "input_length": {}, "output_length": {}, "hash_ids": [)",
-                   request.timestamp_ms, request.input_tokens, request.output_tokens);
-    const auto blocks = trace.blocks(request);
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      if (i != 0) out += ", ";
-      fmt::format_to(sink, "{}", blocks[i]);
-    }
-    out += R"(], "session_id": )";
-    if (request.session < session_names.size() && !session_names[request.session].empty()) {
-      out += nlohmann::json(session_names[request.session]).dump();
-    } else {
-      fmt::format_to(sink, "{}", request.session);
-    }
-    fmt::format_to(sink, R"(, "turn": {}}})", request.turn + 1);
-    out += '\n';
-  }
-  return out;
-}
 
 void report(const block_trace& trace, std::size_t sessions, const std::string& output, bool json) {
   const double ceiling = trace.block_refs() == 0
@@ -109,7 +83,7 @@ void add_convert_command(CLI::App& app) {
     reader.block_tokens = options->block_tokens;
     if (!options->salt.empty()) reader.salt = block_hash_of(options->salt);
     const chat_trace converted = read_chat_trace(options->input, reader);
-    write_file_atomically(options->output, mooncake_jsonl(converted.trace, converted.session_names));
+    write_file_atomically(options->output, to_mooncake_jsonl(converted.trace, converted.session_names));
     report(converted.trace, converted.session_names.size(), options->output, options->json);
   });
 }
@@ -154,7 +128,7 @@ void add_synth_command(CLI::App& app) {
       report_input_error({"--chat-share", 0, ""}, "chat and document shares add up to more than 1");
     }
     const synthetic_workload workload = generate_synthetic_workload(options->params);
-    write_file_atomically(options->output, mooncake_jsonl(workload.trace, {}));
+    write_file_atomically(options->output, to_mooncake_jsonl(workload.trace));
     report(workload.trace, workload.session_kinds.size(), options->output, options->json);
   });
 }

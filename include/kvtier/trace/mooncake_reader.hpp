@@ -91,8 +91,10 @@ class mooncake_line_parser {
                                  std::to_string(block_tokens_) + " tokens");
     }
 
+    // Files number turns from 1 (the derived agent traces do); trace_request::turn counts from 0.
+    const auto zero_based_turn = static_cast<std::uint32_t>(turn == 0 ? 0 : turn - 1);
     builder_.begin_request(timestamp, static_cast<std::uint32_t>(input_tokens),
-                           static_cast<std::uint32_t>(output_tokens), session, static_cast<std::uint32_t>(turn));
+                           static_cast<std::uint32_t>(output_tokens), session, zero_based_turn);
     for (const std::uint64_t id : hashes_) builder_.add_block(id);
     ++requests_;
   }
