@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -261,6 +262,35 @@ TEST_F(FileTierFaults, DirectAndBufferedTiersShareOneLayout) {
     ASSERT_EQ(tier.find(key_of(i), page_aligned), block_length) << i;
     EXPECT_EQ(version_of(key_of(i), page_aligned), 1u) << i;
   }
+}
+
+TEST_F(FileTierFaults, UringBatchesMoveEveryByteAndReportShortReads) {
+  uring_io ring(4);
+  if (!ring.available()) GTEST_SKIP() << "the kernel refuses io_uring here; file_tier uses posix_io";
+  const std::filesystem::path path = directory.path() / "ring.bin";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  std::vector<std::vector<std::byte>> blocks;
+  std::vector<io_request> writes;
+  for (std::uint64_t i = 0; i < 6; ++i) blocks.push_back(block_bytes(key_of(i), 1, block_length));
+  for (std::uint64_t i = 0; i < 6; ++i) {  // more than the ring's depth: submitted in chunks
+    writes.push_back(io_request{fd, i * block_length, {iovec{blocks[i].data(), block_length}}, 1, true, 0});
+  }
+  ring.run(writes);
+  for (const io_request& w : writes) EXPECT_TRUE(w.complete()) << w.result;
+  std::vector<std::vector<std::byte>> outs(7, std::vector<std::byte>(block_length));
+  std::vector<io_request> reads;
+  for (std::uint64_t i = 0; i < 7; ++i) {
+    reads.push_back(io_request{fd, i * block_length, {iovec{outs[i].data(), block_length}}, 1, false, 0});
+  }
+  ring.run(reads);
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    EXPECT_TRUE(reads[i].complete()) << i;
+    EXPECT_EQ(version_of(key_of(i), outs[i]), 1u) << i;
+  }
+  EXPECT_EQ(reads[6].result, 0);  // past the end of the file: nothing moved, not complete
+  EXPECT_FALSE(reads[6].complete());
+  ::close(fd);
 }
 
 TEST_F(FileTierFaults, AnotherGeometryIsABadInputNamingTheFile) {

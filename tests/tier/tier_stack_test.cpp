@@ -82,6 +82,15 @@ TEST(TierStack, TooLargeForTheTopIsRefused) {
   EXPECT_EQ(stack.used_bytes(), 0u);
 }
 
+TEST(TierStack, AVictimNoLowerTierTakesIsADrop) {
+  tier_stack<simulated_tier, simulated_tier> stack(sized(presets::h100_sxm_hbm, 2), sized(presets::dram_pcie5, 1));
+  ASSERT_TRUE(stack.insert(key_of(1), std::vector<std::byte>(2 * block)));  // fits the top only
+  ASSERT_TRUE(stack.insert(key_of(2), std::vector<std::byte>(block)));      // pushes block 1 out
+  EXPECT_FALSE(stack.contains(key_of(1)));
+  EXPECT_EQ(stack.stats().drops, 1u);
+  EXPECT_EQ(stack.stats().demotions, 0u);
+}
+
 TEST(TierStack, RuntimeStackBehavesAsTheCompileTimeOne) {
   three_tiers fixed = make_static();
   runtime_tier_stack dynamic = make_runtime();

@@ -158,6 +158,8 @@ class stack_algorithms {
       ++stats_.demotions;
       stats_.bytes_demoted += *length;
       stats_.modelled_move_s += moved_s;
+    } else {
+      ++stats_.drops;  // the level below never takes a block this large
     }
   }
 
