@@ -4,3 +4,10 @@
 #include <kvtier/error.hpp>
 #include <kvtier/units.hpp>
 #include <kvtier/version.hpp>
+#include <kvtier/policy/predictive_policy.hpp>
+#include <kvtier/predict/beta_bernoulli.hpp>
+#include <kvtier/predict/beta_bernoulli_predictor.hpp>
+#include <kvtier/predict/context_classifier.hpp>
+#include <kvtier/prefetch/layer_pipeline.hpp>
+#include <kvtier/prefetch/position_priority.hpp>
+#include <kvtier/score/ema_scorer.hpp>

@@ -28,8 +28,8 @@
 // less it is declined (not admitted), which filters one-touch blocks the way S3-FIFO's small queue does.
 //
 // Storage: flat arrays by dense block id (32 bytes per id ever seen: links, parent, first child,
-// resident children, last touch, session, context, flags), one list head/tail per context, and a FIFO of pending outcomes that
-// holds the touches of the last `horizon_ms`. No allocation per block.
+// resident children, last touch, session, context, flags), one list head/tail per context, and a FIFO of pending
+// outcomes that holds the touches of the last `horizon_ms`. No allocation per block.
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
@@ -37,8 +37,8 @@
 #include <kvtier/predict/context_classifier.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <array>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -77,8 +77,8 @@ class predictive_policy {
 
   /// Builds the classifier from `params.classifier` when it takes them (else default-constructs it)
   /// and the predictor from `params.prior` and `params.forgetting`.
-  explicit predictive_policy(const predictive_policy_params& params)
-    requires std::constructible_from<Predictor, beta_bernoulli_params>
+  explicit predictive_policy(
+      const predictive_policy_params& params) requires std::constructible_from<Predictor, beta_bernoulli_params>
       : predictive_policy(params, make_classifier(params.classifier),
                           Predictor{beta_bernoulli_params{params.prior, params.forgetting}}) {}
 
@@ -107,8 +107,8 @@ class predictive_policy {
     facts.first_touch = !(s.flags & seen_flag);
     facts.chain_end = a.request_blocks != 0 && a.position + 1 == a.request_blocks;
     const std::uint32_t session = fold(a.session);
-    facts.same_session = facts.first_touch || session == no_session_tag || s.session == no_session_tag ||
-                         s.session == session;
+    facts.same_session =
+        facts.first_touch || session == no_session_tag || s.session == no_session_tag || s.session == session;
     if (a.parent != no_block) note_child(a.parent, a.id, session);
     facts.shared = (s.flags & shared_flag) != 0;
     if (a.request != request_ || !request_started_) {
@@ -184,8 +184,8 @@ class predictive_policy {
   static constexpr std::uint32_t no_session_tag = 0xffffffffU;
 
   struct slot {
-    block_id prev = no_block;   ///< towards the most recent end of its context's list
-    block_id next = no_block;   ///< towards the oldest end
+    block_id prev = no_block;  ///< towards the most recent end of its context's list
+    block_id next = no_block;  ///< towards the oldest end
     block_id parent = no_block;
     block_id child = no_block;  ///< first continuation seen; a different one marks the block shared
     std::uint32_t last_ms = 0;
@@ -248,8 +248,7 @@ class predictive_policy {
   }
 
   void resolve_expired(std::uint32_t now) noexcept {
-    while (pending_head_ < pending_.size() &&
-           std::uint64_t{pending_[pending_head_].ms} + params_.horizon_ms < now) {
+    while (pending_head_ < pending_.size() && std::uint64_t{pending_[pending_head_].ms} + params_.horizon_ms < now) {
       const pending_touch touch = pending_[pending_head_++];
       slot& s = slots_[touch.id];
       if ((s.flags & pending_flag) && s.last_ms == touch.ms) {

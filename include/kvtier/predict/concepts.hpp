@@ -22,10 +22,14 @@ inline constexpr std::size_t transition_type_count = 4;
 
 [[nodiscard]] constexpr std::string_view to_string(transition_type transition) noexcept {
   switch (transition) {
-    case transition_type::next_turn: return "next_turn";
-    case transition_type::tool_return: return "tool_return";
-    case transition_type::cross_session: return "cross_session";
-    case transition_type::end: return "end";
+    case transition_type::next_turn:
+      return "next_turn";
+    case transition_type::tool_return:
+      return "tool_return";
+    case transition_type::cross_session:
+      return "cross_session";
+    case transition_type::end:
+      return "end";
   }
   return "end";
 }
@@ -36,8 +40,8 @@ using context_id = std::uint16_t;
 /// The (block type, transition type) context of the 16-context taxonomy: type-major.
 /// `unknown` block types share the `user` row (the classifiers never produce it once they infer).
 [[nodiscard]] constexpr context_id make_context(block_type type, transition_type transition) noexcept {
-  const auto row = type == block_type::unknown ? static_cast<std::size_t>(block_type::user)
-                                               : static_cast<std::size_t>(type);
+  const auto row =
+      type == block_type::unknown ? static_cast<std::size_t>(block_type::user) : static_cast<std::size_t>(type);
   return static_cast<context_id>(row * transition_type_count + static_cast<std::size_t>(transition));
 }
 [[nodiscard]] constexpr block_type context_block_type(context_id context) noexcept {
@@ -62,7 +66,8 @@ concept reuse_predictor = requires(P& predictor, const P& const_predictor, conte
   { P::context_count } -> std::convertible_to<std::size_t>;
   { const_predictor.predict(context) } -> std::same_as<double>;
   predictor.observe(context, reused);
-} && (P::context_count >= 1);
+}
+&&(P::context_count >= 1);
 
 /// Facts about one touch of a block, from which a classifier derives the context.
 struct touch_facts {
@@ -86,6 +91,7 @@ template <class C>
 concept context_classifier = requires(const C& classifier, const touch_facts& facts) {
   { C::context_count } -> std::convertible_to<std::size_t>;
   { classifier.classify(facts) } -> std::same_as<context_id>;
-} && (C::context_count >= 1);
+}
+&&(C::context_count >= 1);
 
 }  // namespace kvtier

@@ -50,10 +50,10 @@ class taxonomy_classifier {
                                                        : transition_type::next_turn;
     block_type type = facts.type;
     if (type == block_type::unknown) {
-      type = shared              ? block_type::system
+      type = shared               ? block_type::system
              : !facts.first_touch ? block_type::assistant
-             : quick             ? block_type::tool
-                                 : block_type::user;
+             : quick              ? block_type::tool
+                                  : block_type::user;
     }
     return make_context(type, transition);
   }
