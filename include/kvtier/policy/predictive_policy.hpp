@@ -143,7 +143,8 @@ class predictive_policy {
     if (!hit) {
       if (size_ >= params_.capacity_blocks) {
         const block_id victim = choose_victim(now);
-        if (params_.admission && victim != no_block && density(a.id, now) < density(victim, now)) {
+        // Admitting at the cost of the block's own parent would leave it unreachable: decline instead.
+        if (victim == a.parent || (params_.admission && density(a.id, now) < density(victim, now))) {
           return false;
         }
         evict(victim, evicted);
@@ -299,8 +300,9 @@ class predictive_policy {
   }
 
   void drop(block_id id) noexcept {
-    unlink(id);
     slot& s = slots_[id];
+    if (cursor_id_[s.context] == id) cursor_id_[s.context] = s.prev;
+    unlink(id);
     s.flags &= static_cast<std::uint8_t>(~resident_flag);
     if (s.parent != no_block) --slots_[s.parent].resident_children;
     --size_;

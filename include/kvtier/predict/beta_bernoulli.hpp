@@ -53,7 +53,10 @@ class beta_bernoulli {
   /// The q-quantile of the posterior (q in [0, 1]); q = 0.05 gives a pessimistic estimate.
   [[nodiscard]] double quantile(double q) const {
     KVTIER_ASSERT(q >= 0.0 && q <= 1.0, "quantile level must be in [0, 1]");
-    return boost::math::quantile(boost::math::beta_distribution<double>(alpha_, beta_), q);
+    // Computed in double throughout: Boost's default promotion to long double loses the root-finder's
+    // convergence on some platforms and optimisation levels.
+    using no_promotion = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
+    return boost::math::quantile(boost::math::beta_distribution<double, no_promotion>(alpha_, beta_), q);
   }
 
   friend constexpr bool operator==(const beta_bernoulli&, const beta_bernoulli&) = default;
