@@ -11,3 +11,10 @@
 #include <kvtier/prefetch/layer_pipeline.hpp>
 #include <kvtier/prefetch/position_priority.hpp>
 #include <kvtier/score/ema_scorer.hpp>
+#include <kvtier/trace/mooncake_writer.hpp>
+#include <kvtier/policy/simulator.hpp>
+#include <kvtier/policy/lru_policy.hpp>
+#include <kvtier/policy/belady_policy.hpp>
+#include <kvtier/policy/lfu_policy.hpp>
+#include <kvtier/policy/arc_policy.hpp>
+#include <kvtier/policy/s3fifo_policy.hpp>

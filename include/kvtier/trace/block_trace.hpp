@@ -33,11 +33,16 @@ inline constexpr std::size_t block_type_count = 5;
 
 [[nodiscard]] constexpr std::string_view to_string(block_type type) noexcept {
   switch (type) {
-    case block_type::system: return "system";
-    case block_type::user: return "user";
-    case block_type::assistant: return "assistant";
-    case block_type::tool: return "tool";
-    case block_type::unknown: return "unknown";
+    case block_type::system:
+      return "system";
+    case block_type::user:
+      return "user";
+    case block_type::assistant:
+      return "assistant";
+    case block_type::tool:
+      return "tool";
+    case block_type::unknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -54,8 +59,8 @@ struct trace_request {
 };
 
 struct block_trace {
-  std::string source;               ///< file name or generator description, for reports
-  std::uint32_t block_tokens = 512; ///< tokens per full block
+  std::string source;                ///< file name or generator description, for reports
+  std::uint32_t block_tokens = 512;  ///< tokens per full block
   std::vector<trace_request> requests;
   std::vector<block_id> block_ids;      ///< all requests' chains, concatenated
   std::vector<block_type> block_types;  ///< parallel to block_ids; all unknown for hash-only traces
