@@ -21,10 +21,12 @@ TEST(ContextTaxonomy, IndexRoundTrips) {
   }
 }
 
-touch_facts facts(bool first, bool shared, bool end, std::uint64_t gap_ms, block_type type = block_type::unknown) {
+touch_facts facts(bool first, bool shared, bool end, std::uint64_t gap_ms, block_type type = block_type::unknown,
+                  std::uint8_t earlier_touches = 1) {
   touch_facts f;
   f.type = type;
   f.first_touch = first;
+  f.earlier_touches = first ? 0 : earlier_touches;
   f.shared = shared;
   f.chain_end = end;
   f.gap_ms = gap_ms;
@@ -37,11 +39,16 @@ TEST(TaxonomyClassifier, InfersFromHashOnlyFacts) {
             make_context(block_type::user, transition_type::next_turn));
   EXPECT_EQ(c.classify(facts(true, false, true, touch_facts::no_gap)),
             make_context(block_type::user, transition_type::end));
-  EXPECT_EQ(c.classify(facts(true, false, false, 3'000)), make_context(block_type::tool, transition_type::tool_return));
+  EXPECT_EQ(c.classify(facts(true, false, false, 3'000)), make_context(block_type::user, transition_type::tool_return));
   EXPECT_EQ(c.classify(facts(false, false, false, 60'000)),
             make_context(block_type::assistant, transition_type::next_turn));
   EXPECT_EQ(c.classify(facts(false, false, false, 2'000)),
             make_context(block_type::assistant, transition_type::tool_return));
+  // Read twice or more before: the third row (hash-only traces name rows by read count, not role).
+  EXPECT_EQ(c.classify(facts(false, false, false, 60'000, block_type::unknown, 2)),
+            make_context(block_type::tool, transition_type::next_turn));
+  EXPECT_EQ(c.classify(facts(false, false, true, 2'000, block_type::unknown, 3)),
+            make_context(block_type::tool, transition_type::end));
   EXPECT_EQ(c.classify(facts(false, true, false, 500)),
             make_context(block_type::system, transition_type::cross_session));
   touch_facts other_session = facts(false, false, false, 500);

@@ -3,19 +3,25 @@
 //
 // Every touch of a block is classified into a context (predict/context_classifier.hpp). The outcome
 // of a touch is whether the same block is touched again within `horizon_ms`; a Beta–Bernoulli
-// predictor learns P(reuse within horizon | context) and the policy keeps, per context, the mean gap
-// to the reuse when there is one. Outcomes are learned for every block the trace touches, resident or
+// predictor learns P(reuse within horizon | context) and the policy keeps, per context, the law of the
+// gap to the reuse when there is one. Outcomes are learned for every block the trace touches, resident or
 // not, so declining or evicting a block never hides what would have happened to it.
 //
 // The value of keeping block x of context c at age a (time since its last touch) is its expected hits
-// per unit of time it occupies a slot (hit density, as in LHD), times what a hit saves (its tokens):
-//   the gap to a reuse, when there is one, is taken as exponential with the context's mean gap g_c
-//   (the maximum-entropy law for a known mean), so by Bayes
-//   P(still to be reused | idle for a) = p·S / (1 − p + p·S), S = exp(−a / g), p = P(reuse | c),
-//   and the expected wait for it is g (memoryless);
-//   density(x) = tokens(x) · p·S / ((1 − p + p·S) · g).
-// The victim is the block of least density. Within a context density falls with age, so each context
-// keeps its blocks in recency order and only the oldest of each is a candidate: a decision compares
+// per unit of time it occupies a slot (hit density, as in LHD), times what a hit saves (its tokens).
+// Each context learns the law of its reuse gaps as a histogram over octaves of milliseconds (bin k
+// holds gaps in [2^(k−1), 2^k): no time scale of its own, gaps spread evenly within a bin), with the
+// same forgetting as the predictor. With S(a) the share of learned gaps longer than a and W(a) the
+// mean wait still to go among them, by Bayes
+//   P(still to be reused | idle for a) = p·S / (1 − p + p·S), p = P(reuse within horizon | c),
+//   density(x) = tokens(x) · P(still to be reused) / W(a).
+// Chat and agent gaps are far from memoryless (a reply comes after the human has read, a tool call
+// after the tool has run), so the wait falls as a block ages towards its context's usual gap and the
+// survival falls past it; an exponential law with the same mean would miss both. Once idle past the
+// octave that holds the horizon a block is dead: it ranks below every live block, longest idle first.
+// The victim is the block of least density. Each context keeps its blocks in recency order and only
+// the oldest of each is a candidate (the first to outlive its context's gaps and die; also weighing
+// the youngest of each changed no shared-trace result by more than 0.05 points): a decision compares
 // at most `context_count` candidates (16).
 //
 // Prefix awareness (DESIGN.md §5): within one request, blocks enter a context's order tail-first
@@ -38,10 +44,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -90,8 +98,13 @@ class predictive_policy {
     tail_.fill(no_block);
     cursor_id_.fill(no_block);
     cursor_request_.fill(0);
-    mean_gap_ms_.fill(static_cast<double>(params.horizon_ms) / 2.0);
-    gap_samples_.fill(0);
+    gap_bins_ = bin_of(params.horizon_ms) + 1;
+    KVTIER_ASSERT(gap_bins_ <= max_gap_bins, "the reuse horizon must fit in 32 bits of milliseconds");
+    for (std::size_t c = 0; c < contexts; ++c) {
+      // Prior: one pseudo-reuse spread evenly over the bins (no opinion on the time scale).
+      for (std::size_t k = 0; k < gap_bins_; ++k) gaps_[c].count[k] = 1.0 / static_cast<double>(gap_bins_);
+      refresh_gaps(c);
+    }
   }
 
   bool access(const block_access& a, std::vector<block_id>& evicted) {
@@ -105,6 +118,7 @@ class predictive_policy {
     touch_facts facts;
     facts.type = a.type;
     facts.first_touch = !(s.flags & seen_flag);
+    facts.earlier_touches = static_cast<std::uint8_t>(s.flags / touch_unit);
     facts.chain_end = a.request_blocks != 0 && a.position + 1 == a.request_blocks;
     const std::uint32_t session = fold(a.session);
     facts.same_session =
@@ -138,6 +152,7 @@ class predictive_policy {
     s.tokens = static_cast<std::uint16_t>(std::min<std::uint32_t>(std::max<std::uint32_t>(a.tokens, 1), 0xffff));
     s.context = static_cast<std::uint8_t>(context);
     s.flags |= seen_flag | pending_flag;
+    if (s.flags / touch_unit < max_touches) s.flags = static_cast<std::uint8_t>(s.flags + touch_unit);
     pending_.push_back({a.id, now});
 
     if (!hit) {
@@ -171,7 +186,9 @@ class predictive_policy {
   [[nodiscard]] const predictive_policy_params& params() const noexcept { return params_; }
   [[nodiscard]] const Predictor& predictor() const noexcept { return predictor_; }
   /// Mean gap to reuse (ms) among the successes of `context`.
-  [[nodiscard]] double mean_gap_ms(context_id context) const noexcept { return mean_gap_ms_[context]; }
+  [[nodiscard]] double mean_gap_ms(context_id context) const noexcept {
+    return gaps_[context].weighted_after[0] / gaps_[context].after[0];
+  }
   /// The block a miss would evict now (no_block when empty), without changing anything.
   [[nodiscard]] block_id victim() const noexcept { return choose_victim(now_); }
   /// Metadata bytes per block id the policy has seen (resident or remembered for its outcome).
@@ -182,6 +199,8 @@ class predictive_policy {
   static constexpr std::uint8_t seen_flag = 2;
   static constexpr std::uint8_t pending_flag = 4;
   static constexpr std::uint8_t shared_flag = 8;
+  static constexpr std::uint8_t touch_unit = 16;  ///< flags / touch_unit: touches so far, saturating
+  static constexpr std::uint8_t max_touches = 3;
   static constexpr std::uint32_t no_session_tag = 0xffffffffU;
 
   struct slot {
@@ -195,6 +214,13 @@ class predictive_policy {
     std::uint16_t tokens = 1;
     std::uint8_t context = 0;
     std::uint8_t flags = 0;
+  };
+  static constexpr std::size_t max_gap_bins = 33;
+  static constexpr double unreachable = -std::numeric_limits<double>::infinity();
+  struct gap_histogram {
+    std::array<double, max_gap_bins> count{};               ///< reuses by gap bin, with forgetting
+    std::array<double, max_gap_bins + 1> after{};           ///< count summed over bins k and above
+    std::array<double, max_gap_bins + 1> weighted_after{};  ///< and weighted by bin middles (ms)
   };
   struct pending_touch {
     block_id id;
@@ -244,8 +270,37 @@ class predictive_policy {
     const bool reused = gap_ms <= params_.horizon_ms;
     predictor_.observe(context, reused);
     if (!reused) return;
-    const double weight = std::max(1.0 - params_.forgetting, 1.0 / static_cast<double>(++gap_samples_[context]));
-    mean_gap_ms_[context] += weight * (static_cast<double>(gap_ms) - mean_gap_ms_[context]);
+    gap_histogram& h = gaps_[context];
+    for (std::size_t k = 0; k < gap_bins_; ++k) h.count[k] *= params_.forgetting;
+    h.count[bin_of(gap_ms)] += 1.0;
+    refresh_gaps(context);
+  }
+
+  /// Suffix sums of a context's gap histogram: reuses (and their gaps) in bins k and above. Bin k ≥ 1
+  /// holds gaps in [2^(k−1), 2^k) ms, bin 0 the gap 0; a gap is taken at its bin's midpoint.
+  void refresh_gaps(std::size_t context) noexcept {
+    gap_histogram& h = gaps_[context];
+    double after = 0.0;
+    double weighted = 0.0;
+    for (std::size_t k = gap_bins_; k-- > 0;) {
+      after += h.count[k];
+      weighted += h.count[k] * (bin_low_ms(k) + bin_high_ms(k)) / 2.0;
+      h.after[k] = after;
+      h.weighted_after[k] = weighted;
+    }
+    h.after[gap_bins_] = 0.0;
+    h.weighted_after[gap_bins_] = 0.0;
+  }
+  /// Bin k ≥ 1 holds gaps in [2^(k−1), 2^k) ms, bin 0 the gap 0: octaves, so the histogram has no
+  /// time scale of its own.
+  static constexpr std::size_t bin_of(std::uint64_t gap_ms) noexcept {
+    return static_cast<std::size_t>(std::bit_width(gap_ms));
+  }
+  static constexpr double bin_low_ms(std::size_t k) noexcept {
+    return k == 0 ? 0.0 : static_cast<double>(std::uint64_t{1} << (k - 1));
+  }
+  static constexpr double bin_high_ms(std::size_t k) noexcept {
+    return k == 0 ? 0.0 : static_cast<double>(std::uint64_t{1} << k);
   }
 
   void resolve_expired(std::uint32_t now) noexcept {
@@ -265,12 +320,25 @@ class predictive_policy {
 
   [[nodiscard]] double density(block_id id, std::uint32_t now) const noexcept {
     const slot& s = slots_[id];
-    if (s.parent != no_block && !(slots_[s.parent].flags & resident_flag)) return 0.0;
+    if (s.parent != no_block && !(slots_[s.parent].flags & resident_flag)) return unreachable;
+    const std::uint32_t idle_ms = now - s.last_ms;
+    const std::size_t k = bin_of(idle_ms);
+    // Idle past the horizon's octave: no reuse left to expect; such blocks rank below every live
+    // one and among themselves by recency (longest idle first), as LRU would order them.
+    if (k >= gap_bins_) return -static_cast<double>(idle_ms);
+    const gap_histogram& h = gaps_[s.context];
+    // Reuses still to come at this age: the bins above, and the part of this bin past the age
+    // (gaps spread evenly within a bin), each at its bin's middle (this bin's: halfway to its end).
+    const double age = static_cast<double>(idle_ms);
+    const double end = bin_high_ms(k);
+    const double part = k == 0 ? 1.0 : (end - age) / (end - bin_low_ms(k));
+    const double later = h.after[k + 1] + h.count[k] * part;
+    const double later_weighted = h.weighted_after[k + 1] + h.count[k] * part * (age + end) / 2.0;
+    const double survival = later / h.after[0];
+    const double wait = later_weighted / later - age + 1.0;
     const double p = predictor_.predict(s.context);
-    const double g = mean_gap_ms_[s.context] + 1.0;
-    const double age = static_cast<double>(now - s.last_ms);
-    const double survival = std::exp(-age / g);
-    return static_cast<double>(s.tokens) * p * survival / ((1.0 - p + p * survival) * g);
+    const double live = p * survival / (1.0 - p + p * survival);
+    return static_cast<double>(s.tokens) * live / wait;
   }
 
   /// The least dense of the contexts' oldest blocks, among those that end a resident chain (no resident
@@ -367,8 +435,8 @@ class predictive_policy {
   std::array<block_id, contexts> tail_{};
   std::array<block_id, contexts> cursor_id_{};
   std::array<std::uint32_t, contexts> cursor_request_{};
-  std::array<double, contexts> mean_gap_ms_{};
-  std::array<std::uint64_t, contexts> gap_samples_{};
+  std::array<gap_histogram, contexts> gaps_{};
+  std::size_t gap_bins_ = 0;
   std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
   std::uint32_t request_ = 0;
   bool request_started_ = false;

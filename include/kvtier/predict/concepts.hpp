@@ -73,6 +73,7 @@ concept reuse_predictor = requires(P& predictor, const P& const_predictor, conte
 struct touch_facts {
   block_type type = block_type::unknown;  ///< from the trace; unknown for hash-only traces
   bool first_touch = true;                ///< the block was never seen before
+  std::uint8_t earlier_touches = 0;       ///< touches before this one, saturating at 3
   bool shared = false;                    ///< two or more distinct continuations (children or sessions) seen
   bool chain_end = false;                 ///< last block of the touching request
   bool same_session = true;               ///< previous touch came from the same session (true when unknown)
