@@ -33,9 +33,16 @@
 // Admission: on a miss the new block competes with the least valuable resident one; when it is worth
 // less it is declined (not admitted), which filters one-touch blocks the way S3-FIFO's small queue does.
 //
-// Storage: flat arrays by dense block id (32 bytes per id ever seen: links, parent, first child,
-// resident children, last touch, session, context, flags), one list head/tail per context, and a FIFO of pending
-// outcomes that holds the touches of the last `horizon_ms`. No allocation per block.
+// Storage, bounded by capacity (`metadata_bytes()`): a pool of one 32-byte entry per resident block
+// (links of its context's list, parent, resident children, last touch, tokens, session and first-child
+// tags, context, flags) found through an open-addressing index of 4-byte handles at load ≤ 2/3, and
+// a ghost table of `ghost_factor` × capacity 8-byte cells (block id; last touch at 64 ms resolution,
+// context, touch count, shared and pending bits), 8-way set-associative, each set replacing its
+// oldest ghost. Ghosts keep what is learned about a block after it leaves (or is declined): its
+// touch count and sharing for the next classification and its pending outcome. An outcome is
+// resolved when the block is touched again (reuse if within the horizon), when an idle resident
+// block is weighed as a victim past the horizon, or when its ghost is replaced: a block not reused
+// while remembered counts as not reused. No allocation per access once the pool is full.
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
@@ -69,6 +76,10 @@ struct predictive_policy_params {
   double forgetting = 1.0 - 1.0 / 4096.0;
   /// Decline a missed block when it is worth less than the least valuable resident one.
   bool admission = true;
+  /// Ghosts remembered per resident block. 3 fills the 64-byte budget per resident block that the
+  /// 32-byte entry and its index (6 bytes) leave to 8-byte ghost cells; it lets outcomes and touch
+  /// counts be learned over four residency windows.
+  std::size_t ghost_factor = 4;
   taxonomy_classifier_params classifier{};
   friend constexpr bool operator==(const predictive_policy_params&, const predictive_policy_params&) = default;
 };
@@ -78,6 +89,7 @@ template <context_classifier Classifier = taxonomy_classifier,
 class predictive_policy {
   static_assert(Predictor::context_count == Classifier::context_count,
                 "the predictor must learn exactly the contexts the classifier produces");
+  static_assert(Classifier::context_count <= 256, "entries and ghosts store the context in 8 bits");
   static constexpr std::size_t contexts = Classifier::context_count;
 
  public:
@@ -93,10 +105,11 @@ class predictive_policy {
   predictive_policy(const predictive_policy_params& params, Classifier classifier, Predictor predictor)
       : params_(params), classifier_(std::move(classifier)), predictor_(std::move(predictor)) {
     KVTIER_ASSERT(params.capacity_blocks >= 1, "capacity must be at least one block");
+    KVTIER_ASSERT(params.capacity_blocks < no_handle, "capacity must fit 32-bit handles");
     KVTIER_ASSERT(params.horizon_ms >= 1, "the reuse horizon must be positive");
-    head_.fill(no_block);
-    tail_.fill(no_block);
-    cursor_id_.fill(no_block);
+    head_.fill(no_handle);
+    tail_.fill(no_handle);
+    cursor_.fill(no_handle);
     cursor_request_.fill(0);
     gap_bins_ = bin_of(params.horizon_ms) + 1;
     KVTIER_ASSERT(gap_bins_ <= max_gap_bins, "the reuse horizon must fit in 32 bits of milliseconds");
@@ -105,82 +118,121 @@ class predictive_policy {
       for (std::size_t k = 0; k < gap_bins_; ++k) gaps_[c].count[k] = 1.0 / static_cast<double>(gap_bins_);
       refresh_gaps(c);
     }
+    entries_.reserve(params.capacity_blocks);
+    index_.assign(params.capacity_blocks + params.capacity_blocks / 2 + 1, no_handle);
+    ghosts_.assign((params.ghost_factor * params.capacity_blocks + ghost_ways - 1) / ghost_ways, ghost_set{});
   }
 
   bool access(const block_access& a, std::vector<block_id>& evicted) {
     evicted.clear();
-    ensure_slot(a.id);
-    if (a.parent != no_block) ensure_slot(a.parent);
     const std::uint32_t now = clock(a.time_ms);
-    resolve_expired(now);
-
-    slot& s = slots_[a.id];
-    touch_facts facts;
-    facts.type = a.type;
-    facts.first_touch = !(s.flags & seen_flag);
-    facts.earlier_touches = static_cast<std::uint8_t>(s.flags / touch_unit);
-    facts.chain_end = a.request_blocks != 0 && a.position + 1 == a.request_blocks;
-    const std::uint32_t session = fold(a.session);
-    facts.same_session =
-        facts.first_touch || session == no_session_tag || s.session == no_session_tag || s.session == session;
-    if (a.parent != no_block) note_child(a.parent, a.id, session);
-    facts.shared = (s.flags & shared_flag) != 0;
     if (a.request != request_ || !request_started_) {
       request_ = a.request;
       request_started_ = true;
       request_gap_ms_ = touch_facts::no_gap;
     }
-    if (!facts.first_touch) {
-      facts.gap_ms = now - s.last_ms;
-      if (s.flags & pending_flag) learn(s.context, facts.gap_ms);
+    sweep(now);
+    const handle h = find(a.id);
+    const handle parent = a.parent == no_block   ? no_handle
+                          : a.parent == last_id_ ? checked_last(a.parent)
+                                                 : find(a.parent);
+    const std::uint16_t session = fold(a.session);
+
+    // What is known about the block: its entry when resident, else its ghost, else nothing.
+    history known;
+    if (h != no_handle) {
+      const entry& e = entries_[h];
+      known = {true,
+               e.last_ms,
+               e.context,
+               static_cast<std::uint8_t>(e.flags / touch_unit),
+               e.session,
+               (e.flags & shared_flag) != 0,
+               (e.flags & pending_flag) != 0};
+    } else {
+      known = take_ghost(a.id, now);
+    }
+    touch_facts facts;
+    facts.type = a.type;
+    facts.first_touch = !known.seen;
+    facts.earlier_touches = known.touches;
+    facts.chain_end = a.request_blocks != 0 && a.position + 1 == a.request_blocks;
+    facts.same_session =
+        !known.seen || session == no_session_tag || known.session == no_session_tag || known.session == session;
+    if (parent != no_handle) note_child(parent, a.id, session);
+    facts.shared = known.shared;
+    if (known.seen) {
+      facts.gap_ms = now - known.last_ms;
+      if (known.pending) learn(known.context, facts.gap_ms);
       if (!facts.shared) request_gap_ms_ = facts.gap_ms;
     } else {
       facts.gap_ms = request_gap_ms_;
     }
     const auto context = static_cast<context_id>(classifier_.classify(facts));
     KVTIER_ASSERT(context < contexts, "classifier produced a context outside its range");
+    const auto touches = static_cast<std::uint8_t>(std::min<unsigned>(known.touches + 1U, max_touches));
+    const auto tokens =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(std::max<std::uint32_t>(a.tokens, 1), 0xffff));
+    std::uint8_t flags =
+        static_cast<std::uint8_t>(pending_flag | (known.shared ? shared_flag : 0) | touches * touch_unit);
+    last_id_ = a.id;
+    last_handle_ = h;
 
-    const bool hit = (s.flags & resident_flag) != 0;
-    if (hit) unlink(a.id);
-    if (s.parent != a.parent && hit) {
-      if (s.parent != no_block) --slots_[s.parent].resident_children;
-      if (a.parent != no_block) ++slots_[a.parent].resident_children;
-    }
-    s.parent = a.parent;
-    s.session = session;
-    s.last_ms = now;
-    s.tokens = static_cast<std::uint16_t>(std::min<std::uint32_t>(std::max<std::uint32_t>(a.tokens, 1), 0xffff));
-    s.context = static_cast<std::uint8_t>(context);
-    s.flags |= seen_flag | pending_flag;
-    if (s.flags / touch_unit < max_touches) s.flags = static_cast<std::uint8_t>(s.flags + touch_unit);
-    pending_.push_back({a.id, now});
-
-    if (!hit) {
-      if (size_ >= params_.capacity_blocks) {
-        const block_id victim = choose_victim(now);
-        // Admitting at the cost of the block's own parent would leave it unreachable: decline instead.
-        if (victim == a.parent || (params_.admission && density(a.id, now) < density(victim, now))) {
-          return false;
-        }
-        evict(victim, evicted);
+    if (h != no_handle) {
+      entry& e = entries_[h];
+      unlink(h);
+      if (e.parent != parent) {
+        release_child(e.parent);
+        if (parent != no_handle) ++entries_[parent].resident_children;
+        e.parent = parent;
       }
-      s.flags |= resident_flag;
-      if (a.parent != no_block) ++slots_[a.parent].resident_children;
-      ++size_;
+      e.last_ms = now;
+      e.tokens = tokens;
+      e.session = session;
+      e.context = static_cast<std::uint8_t>(context);
+      e.flags = static_cast<std::uint8_t>(flags | resident_flag | (e.flags & shared_flag));
+      link(h, context, a.request);
+      return true;
     }
-    link(a.id, context, a.request);
-    return hit;
+
+    // A miss. A block whose parent is not resident cannot be reached by any request: decline it.
+    bool admit = a.parent == no_block || parent != no_handle;
+    if (admit && size_ >= params_.capacity_blocks) {
+      const handle victim = choose_victim(now, true);
+      // Admitting at the cost of the block's own parent would leave it unreachable: decline instead.
+      admit = victim != parent && !(params_.admission && density_of(context, 0, tokens) < density(victim, now));
+      if (admit) evict(victim, evicted);
+    }
+    if (!admit) {
+      put_ghost(a.id, now, static_cast<std::uint8_t>(context), flags);
+      return false;
+    }
+    const handle n = allocate();
+    entry& e = entries_[n];
+    e = entry{};
+    e.id = a.id;
+    e.parent = parent;
+    e.last_ms = now;
+    e.tokens = tokens;
+    e.session = session;
+    e.context = static_cast<std::uint8_t>(context);
+    e.flags = static_cast<std::uint8_t>(flags | resident_flag);
+    if (parent != no_handle) ++entries_[parent].resident_children;
+    index_insert(n);
+    ++size_;
+    link(n, context, a.request);
+    last_handle_ = n;
+    return false;
   }
 
   bool erase(block_id id) {
-    if (!contains(id)) return false;
-    drop(id);
+    const handle h = find(id);
+    if (h == no_handle) return false;
+    remove(h);
     return true;
   }
 
-  [[nodiscard]] bool contains(block_id id) const noexcept {
-    return id < slots_.size() && (slots_[id].flags & resident_flag) != 0;
-  }
+  [[nodiscard]] bool contains(block_id id) const noexcept { return find(id) != no_handle; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return params_.capacity_blocks; }
   [[nodiscard]] const predictive_policy_params& params() const noexcept { return params_; }
@@ -190,30 +242,61 @@ class predictive_policy {
     return gaps_[context].weighted_after[0] / gaps_[context].after[0];
   }
   /// The block a miss would evict now (no_block when empty), without changing anything.
-  [[nodiscard]] block_id victim() const noexcept { return choose_victim(now_); }
-  /// Metadata bytes per block id the policy has seen (resident or remembered for its outcome).
-  [[nodiscard]] static constexpr std::size_t metadata_bytes_per_block() noexcept { return sizeof(slot); }
+  [[nodiscard]] block_id victim() const noexcept {
+    const handle h = const_cast<predictive_policy*>(this)->choose_victim(now_, false);
+    return h == no_handle ? no_block : entries_[h].id;
+  }
+  /// Bytes of per-block metadata: entries (allocated), their index and the ghost table. Bounded by
+  /// capacity whatever the number of distinct blocks seen; excludes the fixed per-context state.
+  [[nodiscard]] std::size_t metadata_bytes() const noexcept {
+    return entries_.capacity() * sizeof(entry) + index_.size() * sizeof(handle) + ghosts_.size() * sizeof(ghost_set);
+  }
+  /// The bytes of one resident block's entry.
+  [[nodiscard]] static constexpr std::size_t entry_bytes() noexcept { return sizeof(entry); }
 
  private:
+  using handle = std::uint32_t;
+  static constexpr handle no_handle = 0xffffffffU;
   static constexpr std::uint8_t resident_flag = 1;
-  static constexpr std::uint8_t seen_flag = 2;
   static constexpr std::uint8_t pending_flag = 4;
   static constexpr std::uint8_t shared_flag = 8;
   static constexpr std::uint8_t touch_unit = 16;  ///< flags / touch_unit: touches so far, saturating
-  static constexpr std::uint8_t max_touches = 3;
-  static constexpr std::uint32_t no_session_tag = 0xffffffffU;
+  static constexpr unsigned max_touches = 3;
+  static constexpr std::uint16_t no_session_tag = 0xffffU;
+  static constexpr std::size_t ghost_ways = 8;
+  static constexpr std::uint32_t ghost_tick_shift = 6;              ///< ghost times in units of 64 ms
+  static constexpr std::uint32_t ghost_time_mask = (1U << 20) - 1;  ///< 20 bits: wraps after 18.6 h
 
-  struct slot {
-    block_id prev = no_block;  ///< towards the most recent end of its context's list
-    block_id next = no_block;  ///< towards the oldest end
-    block_id parent = no_block;
-    block_id child = no_block;  ///< first continuation seen; a different one marks the block shared
+  struct entry {
+    block_id id = no_block;
+    handle prev = no_handle;  ///< towards the most recent end of its context's list
+    handle next = no_handle;  ///< towards the oldest end
+    handle parent = no_handle;
     std::uint32_t last_ms = 0;
-    std::uint32_t session = no_session_tag;
     std::uint32_t resident_children = 0;  ///< resident blocks whose parent this is
     std::uint16_t tokens = 1;
+    std::uint16_t session = no_session_tag;
+    std::uint16_t child = no_session_tag;  ///< tag of the first continuation seen; another one marks it shared
     std::uint8_t context = 0;
     std::uint8_t flags = 0;
+  };
+  static_assert(sizeof(entry) == 32);
+  /// Eight remembered blocks: a 16-bit fingerprint of each id (a stranger matches one of the eight
+  /// with probability 8 / 65,536) and its state: last touch (20 bits, 64 ms units), context (8),
+  /// touches (2, at least 1: 0 marks an empty way), shared, pending. 6 bytes per ghost.
+  struct ghost_set {
+    std::array<std::uint16_t, ghost_ways> tag{};
+    std::array<std::uint32_t, ghost_ways> packed{};
+  };
+  static_assert(sizeof(ghost_set) == 6 * ghost_ways);
+  struct history {
+    bool seen = false;
+    std::uint32_t last_ms = 0;
+    std::uint8_t context = 0;
+    std::uint8_t touches = 0;
+    std::uint16_t session = no_session_tag;
+    bool shared = false;
+    bool pending = false;
   };
   static constexpr std::size_t max_gap_bins = 33;
   static constexpr double unreachable = -std::numeric_limits<double>::infinity();
@@ -221,10 +304,6 @@ class predictive_policy {
     std::array<double, max_gap_bins> count{};               ///< reuses by gap bin, with forgetting
     std::array<double, max_gap_bins + 1> after{};           ///< count summed over bins k and above
     std::array<double, max_gap_bins + 1> weighted_after{};  ///< and weighted by bin middles (ms)
-  };
-  struct pending_touch {
-    block_id id;
-    std::uint32_t ms;
   };
 
   static Classifier make_classifier(const taxonomy_classifier_params& params) {
@@ -235,10 +314,18 @@ class predictive_policy {
     }
   }
 
-  static constexpr std::uint32_t fold(session_id session) noexcept {
+  static constexpr std::uint16_t fold(session_id session) noexcept {
     if (session == no_session) return no_session_tag;
-    const auto folded = static_cast<std::uint32_t>(session ^ (session >> 32));
+    const auto folded = static_cast<std::uint16_t>(session ^ (session >> 16) ^ (session >> 32) ^ (session >> 48));
     return folded == no_session_tag ? 0 : folded;
+  }
+  static constexpr std::uint32_t mix(block_id id) noexcept { return id * 0x9E3779B1U; }
+  static constexpr std::uint16_t fingerprint(block_id id) noexcept {
+    return static_cast<std::uint16_t>((id * 0x85EBCA6BU) >> 16);
+  }
+  static constexpr std::uint16_t child_tag(block_id id) noexcept {
+    const auto tag = static_cast<std::uint16_t>(mix(id) >> 16);
+    return tag == no_session_tag ? 0 : tag;
   }
 
   std::uint32_t clock(std::uint64_t time_ms) noexcept {
@@ -251,16 +338,138 @@ class predictive_policy {
     return now_;
   }
 
-  void ensure_slot(block_id id) {
-    if (id < slots_.size()) return;
-    slots_.resize(std::max<std::size_t>(std::size_t{id} + 1, slots_.size() * 2));
+  // ---- index: open addressing, linear probing, backward-shift deletion ----
+  [[nodiscard]] std::size_t home(block_id id) const noexcept {
+    return static_cast<std::size_t>((std::uint64_t{mix(id)} * index_.size()) >> 32);
+  }
+  [[nodiscard]] handle find(block_id id) const noexcept {
+    for (std::size_t i = home(id);; i = i + 1 == index_.size() ? 0 : i + 1) {
+      const handle h = index_[i];
+      if (h == no_handle) return no_handle;
+      if (entries_[h].id == id) return h;
+    }
+  }
+  [[nodiscard]] handle checked_last(block_id parent) const noexcept {
+    return last_handle_ != no_handle && entries_[last_handle_].id == parent &&
+                   (entries_[last_handle_].flags & resident_flag)
+               ? last_handle_
+               : find(parent);
+  }
+  void index_insert(handle h) noexcept {
+    std::size_t i = home(entries_[h].id);
+    while (index_[i] != no_handle) i = i + 1 == index_.size() ? 0 : i + 1;
+    index_[i] = h;
+  }
+  void index_erase(block_id id) noexcept {
+    const std::size_t n = index_.size();
+    std::size_t hole = home(id);
+    while (entries_[index_[hole]].id != id) hole = hole + 1 == n ? 0 : hole + 1;
+    for (std::size_t i = hole + 1 == n ? 0 : hole + 1; index_[i] != no_handle; i = i + 1 == n ? 0 : i + 1) {
+      const std::size_t want = home(entries_[index_[i]].id);
+      // Move the entry back into the hole unless its home lies cyclically in (hole, i].
+      const bool stays = hole <= i ? (hole < want && want <= i) : (hole < want || want <= i);
+      if (!stays) {
+        index_[hole] = index_[i];
+        hole = i;
+      }
+    }
+    index_[hole] = no_handle;
   }
 
-  void note_child(block_id parent, block_id child, std::uint32_t session) noexcept {
-    slot& p = slots_[parent];
-    if (p.child == no_block) {
-      p.child = child;
-    } else if (p.child != child) {
+  // ---- ghosts ----
+  [[nodiscard]] std::uint32_t ghost_now() const noexcept { return (now_ >> ghost_tick_shift) & ghost_time_mask; }
+  [[nodiscard]] ghost_set& set_of(block_id id) noexcept {
+    return ghosts_[static_cast<std::size_t>((std::uint64_t{mix(id)} * ghosts_.size()) >> 32)];
+  }
+  static constexpr bool pending_ghost(std::uint32_t packed) noexcept { return (packed >> 31) & 1U; }
+  static constexpr context_id ghost_context(std::uint32_t packed) noexcept {
+    return static_cast<context_id>((packed >> 20) & 0xffU);
+  }
+  /// Removes and returns what the ghost of `id` remembers (nothing when there is none).
+  history take_ghost(block_id id, std::uint32_t now) noexcept {
+    history known;
+    if (ghosts_.empty()) return known;
+    ghost_set& set = set_of(id);
+    const std::uint16_t tag = fingerprint(id);
+    for (std::size_t w = 0; w < ghost_ways; ++w) {
+      const std::uint32_t packed = set.packed[w];
+      if (packed == 0 || set.tag[w] != tag) continue;
+      const std::uint32_t age_ms = ((ghost_now() - (packed & ghost_time_mask)) & ghost_time_mask) << ghost_tick_shift;
+      known.seen = true;
+      known.last_ms = now - std::min(age_ms, now);
+      known.context = static_cast<std::uint8_t>(ghost_context(packed));
+      known.touches = static_cast<std::uint8_t>((packed >> 28) & 3U);
+      known.shared = (packed >> 30) & 1U;
+      known.pending = pending_ghost(packed);
+      set.packed[w] = 0;
+      return known;
+    }
+    return known;
+  }
+  /// Remembers a block that leaves (or is declined) in its set, replacing the set's oldest ghost;
+  /// a replaced ghost still waiting for its outcome counts as not reused.
+  void put_ghost(block_id id, std::uint32_t last_ms, std::uint8_t context, std::uint8_t flags) noexcept {
+    if (ghosts_.empty()) {
+      if (flags & pending_flag) predictor_.observe(context, false);
+      return;
+    }
+    ghost_set& set = set_of(id);
+    const std::uint32_t tick = ghost_now();
+    std::size_t way = 0;
+    std::uint32_t oldest = 0;
+    for (std::size_t w = 0; w < ghost_ways; ++w) {
+      if (set.packed[w] == 0) {
+        way = w;
+        break;
+      }
+      const std::uint32_t age = (tick - (set.packed[w] & ghost_time_mask)) & ghost_time_mask;
+      if (age >= oldest) {
+        oldest = age;
+        way = w;
+      }
+    }
+    if (pending_ghost(set.packed[way])) predictor_.observe(ghost_context(set.packed[way]), false);
+    const std::uint32_t last_tick = (last_ms >> ghost_tick_shift) & ghost_time_mask;
+    const std::uint32_t touches = std::clamp<std::uint32_t>(flags / touch_unit, 1, max_touches);
+    set.tag[way] = fingerprint(id);
+    set.packed[way] = last_tick | std::uint32_t{context} << 20 | touches << 28 |
+                      ((flags & shared_flag) ? 1U << 30 : 0U) | ((flags & pending_flag) ? 1U << 31 : 0U);
+  }
+
+  /// Resolves outcomes that expired unseen: each access visits one ghost set and as many entries as
+  /// keep both sweeps on the same period, so a block idle past the horizon is counted as not reused
+  /// within one sweep (ghost_factor × capacity / 8 accesses) of its expiry.
+  void sweep(std::uint32_t now) noexcept {
+    const std::uint32_t tick = ghost_now();
+    const std::uint32_t horizon_ticks = static_cast<std::uint32_t>(params_.horizon_ms >> ghost_tick_shift);
+    if (!ghosts_.empty()) {
+      ghost_set& set = ghosts_[sweep_ghost_];
+      for (std::uint32_t& packed : set.packed) {
+        if (pending_ghost(packed) && ((tick - (packed & ghost_time_mask)) & ghost_time_mask) > horizon_ticks) {
+          predictor_.observe(ghost_context(packed), false);
+          packed &= ~(1U << 31);
+        }
+      }
+      sweep_ghost_ = sweep_ghost_ + 1 == ghosts_.size() ? 0 : sweep_ghost_ + 1;
+    }
+    const std::size_t per_access = 1 + (ghosts_.empty() ? entries_.size() : entries_.size() / ghosts_.size());
+    for (std::size_t i = 0; i < per_access && !entries_.empty(); ++i) {
+      if (sweep_entry_ >= entries_.size()) sweep_entry_ = 0;
+      entry& e = entries_[sweep_entry_++];
+      if ((e.flags & (pending_flag | resident_flag)) == (pending_flag | resident_flag) &&
+          now - e.last_ms > params_.horizon_ms) {
+        predictor_.observe(e.context, false);
+        e.flags &= static_cast<std::uint8_t>(~pending_flag);
+      }
+    }
+  }
+
+  void note_child(handle parent, block_id child, std::uint16_t session) noexcept {
+    entry& p = entries_[parent];
+    const std::uint16_t tag = child_tag(child);
+    if (p.child == no_session_tag) {
+      p.child = tag;
+    } else if (p.child != tag) {
       p.flags |= shared_flag;
     }
     if (session != no_session_tag && p.session != no_session_tag && p.session != session) p.flags |= shared_flag;
@@ -276,8 +485,7 @@ class predictive_policy {
     refresh_gaps(context);
   }
 
-  /// Suffix sums of a context's gap histogram: reuses (and their gaps) in bins k and above. Bin k ≥ 1
-  /// holds gaps in [2^(k−1), 2^k) ms, bin 0 the gap 0; a gap is taken at its bin's midpoint.
+  /// Suffix sums of a context's gap histogram: reuses (and their gaps) in bins k and above.
   void refresh_gaps(std::size_t context) noexcept {
     gap_histogram& h = gaps_[context];
     double after = 0.0;
@@ -303,30 +511,17 @@ class predictive_policy {
     return k == 0 ? 0.0 : static_cast<double>(std::uint64_t{1} << k);
   }
 
-  void resolve_expired(std::uint32_t now) noexcept {
-    while (pending_head_ < pending_.size() && std::uint64_t{pending_[pending_head_].ms} + params_.horizon_ms < now) {
-      const pending_touch touch = pending_[pending_head_++];
-      slot& s = slots_[touch.id];
-      if ((s.flags & pending_flag) && s.last_ms == touch.ms) {
-        s.flags &= static_cast<std::uint8_t>(~pending_flag);
-        predictor_.observe(s.context, false);
-      }
-    }
-    if (pending_head_ > 4096 && pending_head_ * 2 > pending_.size()) {
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(pending_head_));
-      pending_head_ = 0;
-    }
+  [[nodiscard]] double density(handle h, std::uint32_t now) const noexcept {
+    const entry& e = entries_[h];
+    if (e.parent != no_handle && !(entries_[e.parent].flags & resident_flag)) return unreachable;
+    return density_of(e.context, now - e.last_ms, e.tokens);
   }
-
-  [[nodiscard]] double density(block_id id, std::uint32_t now) const noexcept {
-    const slot& s = slots_[id];
-    if (s.parent != no_block && !(slots_[s.parent].flags & resident_flag)) return unreachable;
-    const std::uint32_t idle_ms = now - s.last_ms;
+  [[nodiscard]] double density_of(std::size_t context, std::uint32_t idle_ms, std::uint16_t tokens) const noexcept {
     const std::size_t k = bin_of(idle_ms);
     // Idle past the horizon's octave: no reuse left to expect; such blocks rank below every live
     // one and among themselves by recency (longest idle first), as LRU would order them.
     if (k >= gap_bins_) return -static_cast<double>(idle_ms);
-    const gap_histogram& h = gaps_[s.context];
+    const gap_histogram& h = gaps_[context];
     // Reuses still to come at this age: the bins above, and the part of this bin past the age
     // (gaps spread evenly within a bin), each at its bin's middle (this bin's: halfway to its end).
     const double age = static_cast<double>(idle_ms);
@@ -336,110 +531,151 @@ class predictive_policy {
     const double later_weighted = h.weighted_after[k + 1] + h.count[k] * part * (age + end) / 2.0;
     const double survival = later / h.after[0];
     const double wait = later_weighted / later - age + 1.0;
-    const double p = predictor_.predict(s.context);
+    const double p = predictor_.predict(static_cast<context_id>(context));
     const double live = p * survival / (1.0 - p + p * survival);
-    return static_cast<double>(s.tokens) * live / wait;
+    return static_cast<double>(tokens) * live / wait;
   }
 
   /// The least dense of the contexts' oldest blocks, among those that end a resident chain (no resident
-  /// child), so that chains shrink from their ends; any oldest block when none ends a chain.
-  [[nodiscard]] block_id choose_victim(std::uint32_t now) const noexcept {
-    block_id best = no_block;
-    block_id fallback = no_block;
+  /// child), so that chains shrink from their ends; any oldest block when none ends a chain. When
+  /// `resolve`, a candidate idle past the horizon with its outcome pending records it as not reused.
+  [[nodiscard]] handle choose_victim(std::uint32_t now, bool resolve) noexcept {
+    handle best = no_handle;
+    handle fallback = no_handle;
     double best_density = 0.0;
     for (std::size_t c = 0; c < contexts; ++c) {
-      const block_id candidate = tail_[c];
-      if (candidate == no_block) continue;
+      const handle candidate = tail_[c];
+      if (candidate == no_handle) continue;
+      entry& e = entries_[candidate];
+      if (resolve && (e.flags & pending_flag) && now - e.last_ms > params_.horizon_ms) {
+        predictor_.observe(e.context, false);
+        e.flags &= static_cast<std::uint8_t>(~pending_flag);
+      }
       fallback = candidate;
-      if (slots_[candidate].resident_children != 0) continue;
+      if (e.resident_children != 0) continue;
       const double d = density(candidate, now);
-      if (best == no_block || d < best_density) {
+      if (best == no_handle || d < best_density) {
         best = candidate;
         best_density = d;
       }
     }
-    return best != no_block ? best : fallback;
+    return best != no_handle ? best : fallback;
   }
 
-  void evict(block_id victim, std::vector<block_id>& evicted) {
-    KVTIER_ASSERT(victim != no_block, "a full cache has a victim");
-    drop(victim);
-    evicted.push_back(victim);
+  void evict(handle victim, std::vector<block_id>& evicted) {
+    KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
+    evicted.push_back(entries_[victim].id);
+    remove(victim);
   }
 
-  void drop(block_id id) noexcept {
-    slot& s = slots_[id];
-    if (cursor_id_[s.context] == id) cursor_id_[s.context] = s.prev;
-    unlink(id);
-    s.flags &= static_cast<std::uint8_t>(~resident_flag);
-    if (s.parent != no_block) --slots_[s.parent].resident_children;
+  /// An entry from the free list (linked through `next`), or a new one.
+  handle allocate() {
+    if (free_ != no_handle) {
+      const handle h = free_;
+      free_ = entries_[h].next;
+      return h;
+    }
+    entries_.emplace_back();
+    return static_cast<handle>(entries_.size() - 1);
+  }
+  void release(handle h) noexcept {
+    entries_[h].next = free_;
+    free_ = h;
+  }
+
+  /// Takes a resident block out: it becomes a ghost. An entry that still has resident children stays
+  /// allocated (not resident, not indexed) until its last child leaves, so that their parent handles
+  /// stay valid; those children are unreachable and go first.
+  void remove(handle h) noexcept {
+    entry& e = entries_[h];
+    if (cursor_[e.context] == h) cursor_[e.context] = e.prev;
+    unlink(h);
+    index_erase(e.id);
+    e.flags &= static_cast<std::uint8_t>(~resident_flag);
+    put_ghost(e.id, e.last_ms, e.context, e.flags);
     --size_;
+    if (last_handle_ == h) last_handle_ = no_handle;
+    release_child(e.parent);
+    e.parent = no_handle;
+    if (e.resident_children == 0) release(h);
+  }
+  /// One resident child of `parent` left; frees a departed parent's entry with its last child.
+  void release_child(handle parent) noexcept {
+    if (parent == no_handle) return;
+    entry& p = entries_[parent];
+    --p.resident_children;
+    if (p.resident_children == 0 && !(p.flags & resident_flag)) release(parent);
   }
 
   /// Most recent first; within one request each later block is placed just older than the previous
   /// one of the same context, so chains leave from their ends.
-  void link(block_id id, context_id context, std::uint32_t request) noexcept {
-    slot& s = slots_[id];
-    const block_id anchor = cursor_id_[context];
-    const bool after_anchor = anchor != no_block && cursor_request_[context] == request && contains(anchor) &&
-                              slots_[anchor].context == context;
+  void link(handle h, context_id context, std::uint32_t request) noexcept {
+    entry& e = entries_[h];
+    const handle anchor = cursor_[context];
+    const bool after_anchor = anchor != no_handle && cursor_request_[context] == request &&
+                              (entries_[anchor].flags & resident_flag) && entries_[anchor].context == context;
     if (after_anchor) {
-      slot& a = slots_[anchor];
-      s.prev = anchor;
-      s.next = a.next;
-      if (a.next != no_block) {
-        slots_[a.next].prev = id;
+      entry& a = entries_[anchor];
+      e.prev = anchor;
+      e.next = a.next;
+      if (a.next != no_handle) {
+        entries_[a.next].prev = h;
       } else {
-        tail_[context] = id;
+        tail_[context] = h;
       }
-      a.next = id;
+      a.next = h;
     } else {
-      s.prev = no_block;
-      s.next = head_[context];
-      if (head_[context] != no_block) {
-        slots_[head_[context]].prev = id;
+      e.prev = no_handle;
+      e.next = head_[context];
+      if (head_[context] != no_handle) {
+        entries_[head_[context]].prev = h;
       } else {
-        tail_[context] = id;
+        tail_[context] = h;
       }
-      head_[context] = id;
+      head_[context] = h;
     }
-    cursor_id_[context] = id;
+    cursor_[context] = h;
     cursor_request_[context] = request;
   }
 
-  void unlink(block_id id) noexcept {
-    slot& s = slots_[id];
-    const std::uint8_t c = s.context;
-    if (s.prev != no_block) {
-      slots_[s.prev].next = s.next;
+  void unlink(handle h) noexcept {
+    entry& e = entries_[h];
+    const std::uint8_t c = e.context;
+    if (e.prev != no_handle) {
+      entries_[e.prev].next = e.next;
     } else {
-      head_[c] = s.next;
+      head_[c] = e.next;
     }
-    if (s.next != no_block) {
-      slots_[s.next].prev = s.prev;
+    if (e.next != no_handle) {
+      entries_[e.next].prev = e.prev;
     } else {
-      tail_[c] = s.prev;
+      tail_[c] = e.prev;
     }
-    s.prev = no_block;
-    s.next = no_block;
+    e.prev = no_handle;
+    e.next = no_handle;
   }
 
   predictive_policy_params params_;
   [[no_unique_address]] Classifier classifier_;
   Predictor predictor_;
-  std::vector<slot> slots_;
-  std::vector<pending_touch> pending_;
-  std::size_t pending_head_ = 0;
+  std::vector<entry> entries_;
+  handle free_ = no_handle;
+  std::vector<handle> index_;
+  std::vector<ghost_set> ghosts_;
   std::size_t size_ = 0;
-  std::array<block_id, contexts> head_{};
-  std::array<block_id, contexts> tail_{};
-  std::array<block_id, contexts> cursor_id_{};
+  std::size_t sweep_ghost_ = 0;
+  std::size_t sweep_entry_ = 0;
+  std::array<handle, contexts> head_{};
+  std::array<handle, contexts> tail_{};
+  std::array<handle, contexts> cursor_{};
   std::array<std::uint32_t, contexts> cursor_request_{};
   std::array<gap_histogram, contexts> gaps_{};
   std::size_t gap_bins_ = 0;
   std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
   std::uint32_t request_ = 0;
   bool request_started_ = false;
+  block_id last_id_ = no_block;     ///< the block of the previous access (usually the next one's parent)
+  handle last_handle_ = no_handle;  ///< and its entry, when resident
   std::uint64_t origin_ms_ = 0;
   std::uint32_t now_ = 0;
   bool clock_started_ = false;
