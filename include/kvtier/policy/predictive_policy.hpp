@@ -105,7 +105,8 @@ class predictive_policy {
   predictive_policy(const predictive_policy_params& params, Classifier classifier, Predictor predictor)
       : params_(params), classifier_(std::move(classifier)), predictor_(std::move(predictor)) {
     KVTIER_ASSERT(params.capacity_blocks >= 1, "capacity must be at least one block");
-    KVTIER_ASSERT(params.capacity_blocks < no_handle, "capacity must fit 32-bit handles");
+    KVTIER_ASSERT(params.capacity_blocks < (std::size_t{1} << (32 - distance_bits)) - 1,
+                  "capacity must fit the index's 26-bit handles (67 million blocks)");
     KVTIER_ASSERT(params.horizon_ms >= 1, "the reuse horizon must be positive");
     head_.fill(no_handle);
     tail_.fill(no_handle);
@@ -119,7 +120,7 @@ class predictive_policy {
       refresh_gaps(c);
     }
     entries_.reserve(params.capacity_blocks);
-    index_.assign(params.capacity_blocks + params.capacity_blocks / 2 + 1, no_handle);
+    index_.assign(params.capacity_blocks + params.capacity_blocks / 2 + 1, empty_cell);
     ghosts_.assign((params.ghost_factor * params.capacity_blocks + ghost_ways - 1) / ghost_ways, ghost_set{});
   }
 
@@ -131,6 +132,10 @@ class predictive_policy {
       request_started_ = true;
       request_gap_ms_ = touch_facts::no_gap;
     }
+    // The index slot and the ghost set of the block are one cache miss each when the cache is large:
+    // start both loads before the work that does not depend on them.
+    __builtin_prefetch(&index_[home(a.id)]);
+    if (!ghosts_.empty()) __builtin_prefetch(&set_of(a.id));
     sweep(now);
     const handle h = find(a.id);
     const handle parent = a.parent == no_block   ? no_handle
@@ -249,7 +254,8 @@ class predictive_policy {
   /// Bytes of per-block metadata: entries (allocated), their index and the ghost table. Bounded by
   /// capacity whatever the number of distinct blocks seen; excludes the fixed per-context state.
   [[nodiscard]] std::size_t metadata_bytes() const noexcept {
-    return entries_.capacity() * sizeof(entry) + index_.size() * sizeof(handle) + ghosts_.size() * sizeof(ghost_set);
+    return entries_.capacity() * sizeof(entry) + index_.size() * sizeof(std::uint32_t) +
+           ghosts_.size() * sizeof(ghost_set);
   }
   /// The bytes of one resident block's entry.
   [[nodiscard]] static constexpr std::size_t entry_bytes() noexcept { return sizeof(entry); }
@@ -338,16 +344,30 @@ class predictive_policy {
     return now_;
   }
 
-  // ---- index: open addressing, linear probing, backward-shift deletion ----
+  // ---- index: open addressing with Robin Hood linear probing. A cell holds an entry's handle (26
+  // bits) and its distance from its home cell (6 bits), so lookups read an entry only where the
+  // distance says it shares the sought id's home, misses stop early, and erasing shifts the cells
+  // that follow back by one without reading any entry.
+  static constexpr std::uint32_t empty_cell = 0xffffffffU;
+  static constexpr std::uint32_t distance_bits = 6;
+  static constexpr std::uint32_t max_distance = (1U << distance_bits) - 2;
+  static constexpr std::uint32_t distance_mask = (1U << distance_bits) - 1;
   [[nodiscard]] std::size_t home(block_id id) const noexcept {
     return static_cast<std::size_t>((std::uint64_t{mix(id)} * index_.size()) >> 32);
   }
-  [[nodiscard]] handle find(block_id id) const noexcept {
-    for (std::size_t i = home(id);; i = i + 1 == index_.size() ? 0 : i + 1) {
-      const handle h = index_[i];
-      if (h == no_handle) return no_handle;
-      if (entries_[h].id == id) return h;
+  [[nodiscard]] std::size_t next_cell(std::size_t i) const noexcept { return i + 1 == index_.size() ? 0 : i + 1; }
+  /// The cell holding `id`, or index_.size() when absent.
+  [[nodiscard]] std::size_t cell_of(block_id id) const noexcept {
+    std::size_t i = home(id);
+    for (std::uint32_t d = 0;; ++d, i = next_cell(i)) {
+      const std::uint32_t c = index_[i];
+      if (c == empty_cell || (c & distance_mask) < d) return index_.size();
+      if ((c & distance_mask) == d && entries_[c >> distance_bits].id == id) return i;
     }
+  }
+  [[nodiscard]] handle find(block_id id) const noexcept {
+    const std::size_t i = cell_of(id);
+    return i == index_.size() ? no_handle : index_[i] >> distance_bits;
   }
   [[nodiscard]] handle checked_last(block_id parent) const noexcept {
     return last_handle_ != no_handle && entries_[last_handle_].id == parent &&
@@ -356,24 +376,29 @@ class predictive_policy {
                : find(parent);
   }
   void index_insert(handle h) noexcept {
-    std::size_t i = home(entries_[h].id);
-    while (index_[i] != no_handle) i = i + 1 == index_.size() ? 0 : i + 1;
-    index_[i] = h;
-  }
-  void index_erase(block_id id) noexcept {
-    const std::size_t n = index_.size();
-    std::size_t hole = home(id);
-    while (entries_[index_[hole]].id != id) hole = hole + 1 == n ? 0 : hole + 1;
-    for (std::size_t i = hole + 1 == n ? 0 : hole + 1; index_[i] != no_handle; i = i + 1 == n ? 0 : i + 1) {
-      const std::size_t want = home(entries_[index_[i]].id);
-      // Move the entry back into the hole unless its home lies cyclically in (hole, i].
-      const bool stays = hole <= i ? (hole < want && want <= i) : (hole < want || want <= i);
-      if (!stays) {
-        index_[hole] = index_[i];
-        hole = i;
+    std::uint32_t carried = h << distance_bits;
+    for (std::size_t i = home(entries_[h].id);; i = next_cell(i), ++carried) {
+      KVTIER_ASSERT((carried & distance_mask) <= max_distance, "index probe distance overflow");
+      const std::uint32_t c = index_[i];
+      if (c == empty_cell) {
+        index_[i] = carried;
+        return;
+      }
+      if ((c & distance_mask) < (carried & distance_mask)) {  // take the richer cell's place
+        index_[i] = carried;
+        carried = c;
       }
     }
-    index_[hole] = no_handle;
+  }
+  void index_erase(block_id id) noexcept {
+    std::size_t hole = cell_of(id);
+    KVTIER_ASSERT(hole != index_.size(), "erasing an id the index does not hold");
+    for (std::size_t i = next_cell(hole); index_[i] != empty_cell && (index_[i] & distance_mask) != 0;
+         i = next_cell(i)) {
+      index_[hole] = index_[i] - 1;
+      hole = i;
+    }
+    index_[hole] = empty_cell;
   }
 
   // ---- ghosts ----
@@ -588,6 +613,7 @@ class predictive_policy {
   /// stay valid; those children are unreachable and go first.
   void remove(handle h) noexcept {
     entry& e = entries_[h];
+    if (!ghosts_.empty()) __builtin_prefetch(&set_of(e.id));
     if (cursor_[e.context] == h) cursor_[e.context] = e.prev;
     unlink(h);
     index_erase(e.id);
@@ -660,7 +686,7 @@ class predictive_policy {
   Predictor predictor_;
   std::vector<entry> entries_;
   handle free_ = no_handle;
-  std::vector<handle> index_;
+  std::vector<std::uint32_t> index_;
   std::vector<ghost_set> ghosts_;
   std::size_t size_ = 0;
   std::size_t sweep_ghost_ = 0;
