@@ -13,9 +13,11 @@
 
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <list>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -186,6 +188,74 @@ struct lru_replay : kvtier::lru_policy {
   using params_type = std::size_t;
   using kvtier::lru_policy::lru_policy;
 };
+/// Sensitivity of the prefix hit rate to each parameter, halved and doubled (docs/policies-predictive.md):
+/// Args = {change, trace (0 Mooncake, 1 agent), capacity index}; the hit rate is the counter.
+const kvtier::block_trace* shared_trace(std::int64_t which) {
+  static const auto load = [](const char* file) -> std::optional<kvtier::block_trace> {
+    const auto path = std::filesystem::path(KVTIER_SHARED_DIR) / "traces" / file;
+    if (!std::filesystem::exists(path)) return std::nullopt;
+    return kvtier::read_mooncake_trace(path.string());
+  };
+  static const std::optional<kvtier::block_trace> traces[2] = {load("mooncake_conversation_trace.jsonl"),
+                                                               load("agent_swebench_train_blocktrace_b512.jsonl")};
+  return traces[which] ? &*traces[which] : nullptr;
+}
+void BM_predict_sensitivity(benchmark::State& state) {
+  static constexpr std::array<std::array<std::size_t, 5>, 2> capacities{
+      {{1'828, 3'656, 9'140, 18'279, 45'698}, {16, 32, 63, 126, 315}}};
+  const kvtier::block_trace* trace = shared_trace(state.range(1));
+  if (trace == nullptr) {
+    state.SkipWithError("shared trace absent");
+    return;
+  }
+  kvtier::predictive_policy_params params{
+      capacities[static_cast<std::size_t>(state.range(1))][static_cast<std::size_t>(state.range(2))]};
+  const char* labels[] = {"defaults", "horizon/2", "horizon*2", "tool_gap/2", "tool_gap*2",
+                          "memory/2", "memory*2",  "ghosts/2",  "ghosts*2",   "admission off"};
+  switch (state.range(0)) {
+    case 1:
+      params.horizon_ms /= 2;
+      break;
+    case 2:
+      params.horizon_ms *= 2;
+      break;
+    case 3:
+      params.classifier.tool_gap_ms /= 2;
+      break;
+    case 4:
+      params.classifier.tool_gap_ms *= 2;
+      break;
+    case 5:
+      params.forgetting = 1.0 - 2.0 * (1.0 - params.forgetting);
+      break;
+    case 6:
+      params.forgetting = 1.0 - 0.5 * (1.0 - params.forgetting);
+      break;
+    case 7:
+      params.ghost_factor /= 2;
+      break;
+    case 8:
+      params.ghost_factor *= 2;
+      break;
+    case 9:
+      params.admission = false;
+      break;
+    default:
+      break;
+  }
+  double rate = 0.0;
+  for (auto _ : state) {
+    kvtier::predictive_policy<> policy{params};
+    rate = kvtier::simulate(*trace, policy).prefix_hit_rate();
+  }
+  state.SetLabel(labels[state.range(0)]);
+  state.counters["prefix_hit_pct"] = 100.0 * rate;
+}
+BENCHMARK(BM_predict_sensitivity)
+    ->ArgsProduct({benchmark::CreateDenseRange(0, 9, 1), {0, 1}, benchmark::CreateDenseRange(0, 4, 1)})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
 void BM_predict_replay_mooncake_predictive(benchmark::State& state) { replay_mooncake<predictive_replay>(state); }
 BENCHMARK(BM_predict_replay_mooncake_predictive)->Unit(benchmark::kMillisecond);
 void BM_predict_replay_mooncake_lru(benchmark::State& state) { replay_mooncake<lru_replay>(state); }
