@@ -193,6 +193,55 @@ TEST(PredictivePolicy, GoldenChainEndsAreLearnedAndDeclined) {
   EXPECT_LT(policy.predictor().predict(end_context), 0.1);
 }
 
+/// Erasing a block that still has resident children: they stay resident (law 6 touches only the erased
+/// block) and their chain is cut from its end like any other; the erased block's entry is kept for
+/// them meanwhile, which takes the pool one entry (an eighth of it, rounded up) past capacity.
+TEST(PredictivePolicy, ErasingAParentKeepsItsEntryForItsResidentChildren) {
+  kvtier::block_trace_builder builder("erase");
+  builder.begin_request(0, 3 * 512, 10);
+  for (const std::uint64_t id : {1, 2, 3}) builder.add_block(id);
+  builder.begin_request(1'000, 512, 10);
+  builder.add_block(4);
+  builder.begin_request(2'000, 512, 10);
+  builder.add_block(5);
+  builder.begin_request(3'000, 512, 10);
+  builder.add_block(6);
+  const block_trace trace = std::move(builder).finish();  // dense ids 0..5
+  kvtier::predictive_policy<> policy{kvtier::predictive_policy_params{4}};
+  const std::size_t bytes = policy.metadata_bytes();
+  std::vector<block_id> evicted;
+  block_access a;
+  a.tokens = 512;
+  a.request_blocks = 3;
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    a.id = i;
+    a.parent = i == 0 ? no_block : i - 1;
+    a.position = i;
+    EXPECT_FALSE(policy.access(a, evicted));
+  }
+  EXPECT_TRUE(policy.erase(0));
+  EXPECT_FALSE(policy.contains(0));
+  EXPECT_TRUE(policy.contains(1));
+  EXPECT_TRUE(policy.contains(2));
+  EXPECT_EQ(policy.size(), 2U);
+  a.parent = no_block;
+  a.position = 0;
+  a.request_blocks = 1;
+  std::vector<block_id> gone;
+  for (std::uint32_t r = 1; r < trace.requests.size(); ++r) {
+    a.id = trace.blocks(trace.requests[r])[0];
+    a.request = r;
+    a.time_ms = trace.requests[r].timestamp_ms;
+    EXPECT_FALSE(policy.access(a, evicted));
+    EXPECT_TRUE(policy.contains(a.id));
+    gone.insert(gone.end(), evicted.begin(), evicted.end());
+  }
+  // Blocks 3, 4, 5 fill the cache to 4 and then need one slot: the oldest leaf goes, the end of the
+  // orphaned chain (1 is not a leaf while 2 is resident).
+  EXPECT_EQ(gone, std::vector<block_id>{2});
+  EXPECT_EQ(policy.metadata_bytes(), bytes + kvtier::predictive_policy<>::entry_bytes());
+}
+
 /// Many more distinct blocks than capacity (sessions that never end, all-new tails): the metadata
 /// stays bounded by capacity, at most 64 bytes per resident block once the cache is full.
 TEST(PredictivePolicy, MetadataIsBoundedByCapacity) {

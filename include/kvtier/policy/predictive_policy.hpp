@@ -33,16 +33,17 @@
 // Admission: on a miss the new block competes with the least valuable resident one; when it is worth
 // less it is declined (not admitted), which filters one-touch blocks the way S3-FIFO's small queue does.
 //
-// Storage, bounded by capacity (`metadata_bytes()`): a pool of one 32-byte entry per resident block
-// (links of its context's list, parent, resident children, last touch, tokens, session and first-child
-// tags, context, flags) found through an open-addressing index of 4-byte handles at load ≤ 2/3, and
-// a ghost table of `ghost_factor` × capacity 8-byte cells (block id; last touch at 64 ms resolution,
-// context, touch count, shared and pending bits), 8-way set-associative, each set replacing its
-// oldest ghost. Ghosts keep what is learned about a block after it leaves (or is declined): its
-// touch count and sharing for the next classification and its pending outcome. An outcome is
-// resolved when the block is touched again (reuse if within the horizon), when an idle resident
-// block is weighed as a victim past the horizon, or when its ghost is replaced: a block not reused
-// while remembered counts as not reused. No allocation per access once the pool is full.
+// Storage, bounded by capacity (`metadata_bytes()`, ≤ 64 bytes per resident block): a pool of one
+// 32-byte entry per resident block (links of its context's list, parent handle, resident children,
+// last touch, tokens, session and first-child tags, context, flags), found through a Robin Hood index
+// of 4-byte cells at load ≤ 2/3 (6 bytes per block), and a ghost table of `ghost_factor` × capacity
+// 6-byte ghosts (16-bit fingerprint; last touch at 64 ms resolution, context, touch count, shared and
+// pending bits) in 8-way sets, each set replacing its oldest ghost. Ghosts keep what is learned about
+// a block after it leaves (or is declined): its touch count and sharing for the next classification
+// and its pending outcome. An outcome is resolved when the block is touched again (reuse if within
+// the horizon), when a sweep (one ghost set and a few entries per access) or a victim search finds it
+// idle past the horizon, or when its ghost is replaced: a block not reused while remembered counts as
+// not reused. No allocation per access once the pool is full.
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
@@ -76,9 +77,9 @@ struct predictive_policy_params {
   double forgetting = 1.0 - 1.0 / 4096.0;
   /// Decline a missed block when it is worth less than the least valuable resident one.
   bool admission = true;
-  /// Ghosts remembered per resident block. 3 fills the 64-byte budget per resident block that the
-  /// 32-byte entry and its index (6 bytes) leave to 8-byte ghost cells; it lets outcomes and touch
-  /// counts be learned over four residency windows.
+  /// Ghosts remembered per resident block. 4 fills the 64-byte budget per resident block that the
+  /// 32-byte entry and its index (6 bytes) leave to 6-byte ghosts (26 bytes); outcomes and touch
+  /// counts are then learned over about five residency windows.
   std::size_t ghost_factor = 4;
   taxonomy_classifier_params classifier{};
   friend constexpr bool operator==(const predictive_policy_params&, const predictive_policy_params&) = default;
@@ -600,6 +601,9 @@ class predictive_policy {
       free_ = entries_[h].next;
       return h;
     }
+    // Only entries kept for departed parents (see remove) take the pool past capacity: grow it by an
+    // eighth at a time rather than doubling it.
+    if (entries_.size() == entries_.capacity()) entries_.reserve(entries_.size() + entries_.size() / 8 + 1);
     entries_.emplace_back();
     return static_cast<handle>(entries_.size() - 1);
   }
