@@ -8,7 +8,6 @@
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
 
-
 #include <filesystem>
 #include <string>
 #include <vector>

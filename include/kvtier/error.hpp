@@ -11,9 +11,9 @@ namespace kvtier {
 
 /// Where a bad input was found. Empty members are omitted from the message.
 struct input_location {
-  std::string file;    ///< path of the file, or a name such as "--stack" for command-line input
+  std::string file;      ///< path of the file, or a name such as "--stack" for command-line input
   std::uint64_t line{};  ///< 1-based line; 0 when not line-oriented
-  std::string field;   ///< JSON key, option or column that was wrong
+  std::string field;     ///< JSON key, option or column that was wrong
 };
 
 class input_error : public std::runtime_error {

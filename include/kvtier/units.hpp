@@ -89,7 +89,8 @@ inline constexpr std::array<byte_unit, 13> byte_units{{
   }
   std::array<char, 32> buffer{};
   const int precision = unit == 0 ? 0 : (value < 10 ? 2 : (value < 100 ? 1 : 0));
-  const auto result = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed, precision);
+  const auto result =
+      std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed, precision);
   std::string out(buffer.data(), result.ptr);
   out += ' ';
   out += names[unit];

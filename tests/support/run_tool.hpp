@@ -2,6 +2,7 @@
 // Runs the kvtier executable in a child process and captures what it printed and its exit code,
 // for tests of the command-line contract (messages, exit codes, JSON on stdout).
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,8 +33,8 @@ inline std::string read_whole_file(const std::string& path) {
 /// `arguments` is appended to the tool's path as shell words (quote paths with spaces yourself).
 inline tool_result run_tool(const std::string& arguments) {
   static int counter = 0;
-  const std::string base = std::string(::testing::TempDir()) + "kvtier_tool_" + std::to_string(::getpid()) + "_" +
-                           std::to_string(counter++);
+  const std::string base =
+      std::string(::testing::TempDir()) + "kvtier_tool_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
   const std::string command =
       std::string(KVTIER_CLI_PATH) + " " + arguments + " >" + base + ".out 2>" + base + ".err </dev/null";
   const int status = std::system(command.c_str());

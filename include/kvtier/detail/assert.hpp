@@ -22,9 +22,8 @@ namespace kvtier::detail {
 }  // namespace kvtier::detail
 
 #if KVTIER_ASSERTS_ON
-#define KVTIER_ASSERT(condition, message)                                              \
-  ((condition) ? static_cast<void>(0)                                                  \
-               : ::kvtier::detail::assertion_failed(#condition, message, __FILE__, __LINE__))
+#define KVTIER_ASSERT(condition, message) \
+  ((condition) ? static_cast<void>(0) : ::kvtier::detail::assertion_failed(#condition, message, __FILE__, __LINE__))
 #else
 #define KVTIER_ASSERT(condition, message) static_cast<void>(0)
 #endif
