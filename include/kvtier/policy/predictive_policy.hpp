@@ -137,6 +137,7 @@ class predictive_policy {
     // start both loads before the work that does not depend on them.
     __builtin_prefetch(&index_[home(a.id)]);
     if (!ghosts_.empty()) __builtin_prefetch(&set_of(a.id));
+    prefetch_victim();
     sweep(now);
     const handle h = find(a.id);
     const handle parent = a.parent == no_block   ? no_handle
@@ -391,9 +392,12 @@ class predictive_policy {
       }
     }
   }
-  void index_erase(block_id id) noexcept {
-    std::size_t hole = cell_of(id);
-    KVTIER_ASSERT(hole != index_.size(), "erasing an id the index does not hold");
+  /// Erases resident entry `h` (of id `id`): its cell is found by handle, reading no entry.
+  void index_erase(block_id id, handle h) noexcept {
+    std::size_t hole = home(id);
+    for (std::uint32_t d = 0; (index_[hole] >> distance_bits) != h; ++d, hole = next_cell(hole)) {
+      KVTIER_ASSERT(d <= max_distance, "erasing an entry the index does not hold");
+    }
     for (std::size_t i = next_cell(hole); index_[i] != empty_cell && (index_[i] & distance_mask) != 0;
          i = next_cell(i)) {
       index_[hole] = index_[i] - 1;
@@ -588,8 +592,23 @@ class predictive_policy {
     return best != no_handle ? best : fallback;
   }
 
+  /// The next evicting miss most likely takes the oldest block of the context the last victim came
+  /// from: start the loads its removal needs (its index cell, its ghost set, the entries of its
+  /// neighbour and parent) while the missed block's own lookups proceed.
+  void prefetch_victim() noexcept {
+    if (size_ < params_.capacity_blocks) return;
+    const handle t = tail_[victim_context_];
+    if (t == no_handle) return;
+    const entry& v = entries_[t];
+    __builtin_prefetch(&index_[home(v.id)]);
+    if (!ghosts_.empty()) __builtin_prefetch(&set_of(v.id));
+    if (v.prev != no_handle) __builtin_prefetch(&entries_[v.prev]);
+    if (v.parent != no_handle) __builtin_prefetch(&entries_[v.parent]);
+  }
+
   void evict(handle victim, std::vector<block_id>& evicted) {
     KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
+    victim_context_ = entries_[victim].context;
     evicted.push_back(entries_[victim].id);
     remove(victim);
   }
@@ -620,7 +639,7 @@ class predictive_policy {
     if (!ghosts_.empty()) __builtin_prefetch(&set_of(e.id));
     if (cursor_[e.context] == h) cursor_[e.context] = e.prev;
     unlink(h);
-    index_erase(e.id);
+    index_erase(e.id, h);
     e.flags &= static_cast<std::uint8_t>(~resident_flag);
     put_ghost(e.id, e.last_ms, e.context, e.flags);
     --size_;
@@ -704,8 +723,9 @@ class predictive_policy {
   std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
   std::uint32_t request_ = 0;
   bool request_started_ = false;
-  block_id last_id_ = no_block;     ///< the block of the previous access (usually the next one's parent)
-  handle last_handle_ = no_handle;  ///< and its entry, when resident
+  block_id last_id_ = no_block;      ///< the block of the previous access (usually the next one's parent)
+  handle last_handle_ = no_handle;   ///< and its entry, when resident
+  std::uint8_t victim_context_ = 0;  ///< context of the last victim
   std::uint64_t origin_ms_ = 0;
   std::uint32_t now_ = 0;
   bool clock_started_ = false;
