@@ -45,6 +45,7 @@
 // idle past the horizon, or when its ghost is replaced: a block not reused while remembered counts as
 // not reused. No allocation per access once the pool is full.
 #include <kvtier/detail/assert.hpp>
+#include <kvtier/detail/huge_page_allocator.hpp>
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
 #include <kvtier/predict/concepts.hpp>
@@ -141,7 +142,7 @@ class predictive_policy {
     // miss when the cache is large: start the load before the work that does not depend on it.
     __builtin_prefetch(&cell(home(a.id)));
     if (ghost_sets_ != 0) __builtin_prefetch(&set_of(a.id));
-    prefetch_victim();
+    prefetch_victims();
     sweep(now);
     const handle h = find(a.id);
     const handle parent = a.parent == no_block   ? no_handle
@@ -604,23 +605,22 @@ class predictive_policy {
     return best != no_handle ? best : fallback;
   }
 
-  /// The next evicting miss most likely takes the oldest block of the context the last victim came
-  /// from: start the loads its removal needs (its index cell, its ghost set, the entries of its
-  /// neighbour and parent) while the missed block's own lookups proceed.
-  void prefetch_victim() noexcept {
+  /// The next evicting miss takes the oldest block of some context: for each, start the loads its
+  /// removal needs (its index cell, its ghost set, the entry that would become the oldest) while the
+  /// missed block's own lookups proceed. The lines of candidates that stay are already cached.
+  void prefetch_victims() noexcept {
     if (size_ < params_.capacity_blocks) return;
-    const handle t = tail_[victim_context_];
-    if (t == no_handle) return;
-    const entry& v = entries_[t];
-    __builtin_prefetch(&cell(home(v.id)));
-    if (ghost_sets_ != 0) __builtin_prefetch(&set_of(v.id));
-    if (v.prev != no_handle) __builtin_prefetch(&entries_[v.prev]);
-    if (v.parent != no_handle) __builtin_prefetch(&entries_[v.parent]);
+    for (const handle t : tail_) {
+      if (t == no_handle) continue;
+      const entry& v = entries_[t];
+      __builtin_prefetch(&cell(home(v.id)));
+      if (lines_.size() != ghost_sets_ && ghost_sets_ != 0) __builtin_prefetch(&set_of(v.id));
+      if (v.prev != no_handle) __builtin_prefetch(&entries_[v.prev]);
+    }
   }
 
   void evict(handle victim, std::vector<block_id>& evicted) {
     KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
-    victim_context_ = entries_[victim].context;
     evicted.push_back(entries_[victim].id);
     remove(victim);
   }
@@ -719,9 +719,9 @@ class predictive_policy {
   predictive_policy_params params_;
   [[no_unique_address]] Classifier classifier_;
   Predictor predictor_;
-  std::vector<entry> entries_;
+  std::vector<entry, detail::huge_page_allocator<entry>> entries_;
   handle free_ = no_handle;
-  std::vector<line> lines_;  ///< ghost sets and index cells
+  std::vector<line, detail::huge_page_allocator<line>> lines_;  ///< ghost sets and index cells
   std::size_t cells_ = 0;
   std::size_t ghost_sets_ = 0;
   std::size_t size_ = 0;
@@ -736,9 +736,8 @@ class predictive_policy {
   std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
   std::uint32_t request_ = 0;
   bool request_started_ = false;
-  block_id last_id_ = no_block;      ///< the block of the previous access (usually the next one's parent)
-  handle last_handle_ = no_handle;   ///< and its entry, when resident
-  std::uint8_t victim_context_ = 0;  ///< context of the last victim
+  block_id last_id_ = no_block;     ///< the block of the previous access (usually the next one's parent)
+  handle last_handle_ = no_handle;  ///< and its entry, when resident
   std::uint64_t origin_ms_ = 0;
   std::uint32_t now_ = 0;
   bool clock_started_ = false;
