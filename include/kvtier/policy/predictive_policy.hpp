@@ -35,13 +35,14 @@
 //
 // Storage, bounded by capacity (`metadata_bytes()`, ≤ 64 bytes per resident block): a pool of one
 // 32-byte entry per resident block (links of its context's list, parent handle, resident children,
-// last touch, tokens, session and first-child tags, context, flags), found through a Robin Hood index
-// of 4-byte cells at load ≤ 2/3 (6 bytes per block), and a ghost table of `ghost_factor` × capacity
-// 6-byte ghosts (16-bit fingerprint; last touch at 64 ms resolution, context, touch count, shared and
-// pending bits) in 8-way sets, each set replacing its oldest ghost. Ghosts keep what is learned about
-// a block after it leaves (or is declined): its touch count and sharing for the next classification
-// and its pending outcome. An outcome is resolved when the block is touched again (reuse if within
-// the horizon), when a sweep (one ghost set and a few entries per access) or a victim search finds it
+// last touch, tokens, session and first-child tags, context, flags), and 64-byte lines, each holding
+// one 8-way set of 6-byte ghosts (16-bit fingerprint; last touch at 64 ms resolution, context, touch
+// count, shared and pending bits; each set replacing its oldest ghost) and four 4-byte cells of a
+// Robin Hood index of the entries, `ghost_factor` × capacity ghosts in all (32 bytes per block with the
+// default 4, index load ≤ 1/2). A block's home cell lies in its ghost set's line: one line per lookup.
+// Ghosts keep what is learned about a block after it leaves (or is declined): its touch count and
+// sharing for the next classification and its pending outcome. An outcome is resolved when the block is touched again
+// (reuse if within the horizon), when a sweep (one ghost set and a few entries per access) or a victim search finds it
 // idle past the horizon, or when its ghost is replaced: a block not reused while remembered counts as
 // not reused. No allocation per access once the pool is full.
 #include <kvtier/detail/assert.hpp>
@@ -79,8 +80,8 @@ struct predictive_policy_params {
   /// Decline a missed block when it is worth less than the least valuable resident one.
   bool admission = true;
   /// Ghosts remembered per resident block. 4 fills the 64-byte budget per resident block that the
-  /// 32-byte entry and its index (6 bytes) leave to 6-byte ghosts (26 bytes); outcomes and touch
-  /// counts are then learned over about five residency windows.
+  /// 32-byte entry leaves: half a line of 8 ghosts and 4 index cells; outcomes and touch counts are
+  /// then learned over about five residency windows.
   std::size_t ghost_factor = 4;
   taxonomy_classifier_params classifier{};
   friend constexpr bool operator==(const predictive_policy_params&, const predictive_policy_params&) = default;
