@@ -3,13 +3,7 @@
 #include <kvtier/policy/simulator.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
 #include <kvtier/score/ema_scorer.hpp>
-// The reader's `capacity` parameter is used only by an assertion (unused under NDEBUG), and g++ 12
-// at -O3 reports a false -Wrestrict inside std::string (GCC PR 105329): neither is this file's code.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wrestrict"
 #include <kvtier/trace/mooncake_reader.hpp>
-#pragma GCC diagnostic pop
 
 #include <benchmark/benchmark.h>
 

@@ -35,16 +35,18 @@
 //
 // Storage, bounded by capacity (`metadata_bytes()`, ≤ 64 bytes per resident block): a pool of one
 // 32-byte entry per resident block (links of its context's list, parent handle, resident children,
-// last touch, tokens, session and first-child tags, context, flags), found through a Robin Hood index
-// of 4-byte cells at load ≤ 2/3 (6 bytes per block), and a ghost table of `ghost_factor` × capacity
-// 6-byte ghosts (16-bit fingerprint; last touch at 64 ms resolution, context, touch count, shared and
-// pending bits) in 8-way sets, each set replacing its oldest ghost. Ghosts keep what is learned about
-// a block after it leaves (or is declined): its touch count and sharing for the next classification
-// and its pending outcome. An outcome is resolved when the block is touched again (reuse if within
-// the horizon), when a sweep (one ghost set and a few entries per access) or a victim search finds it
+// last touch, tokens, session and first-child tags, context, flags), and 64-byte lines, each holding
+// one 8-way set of 6-byte ghosts (16-bit fingerprint; last touch at 64 ms resolution, context, touch
+// count, shared and pending bits; each set replacing its oldest ghost) and four 4-byte cells of a
+// Robin Hood index of the entries, `ghost_factor` × capacity ghosts in all (32 bytes per block with the
+// default 4, index load ≤ 1/2). A block's home cell lies in its ghost set's line: one line per lookup.
+// Ghosts keep what is learned about a block after it leaves (or is declined): its touch count and
+// sharing for the next classification and its pending outcome. An outcome is resolved when the block is touched again
+// (reuse if within the horizon), when a sweep (one ghost set and a few entries per access) or a victim search finds it
 // idle past the horizon, or when its ghost is replaced: a block not reused while remembered counts as
 // not reused. No allocation per access once the pool is full.
 #include <kvtier/detail/assert.hpp>
+#include <kvtier/detail/huge_page_allocator.hpp>
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
 #include <kvtier/predict/concepts.hpp>
@@ -78,8 +80,8 @@ struct predictive_policy_params {
   /// Decline a missed block when it is worth less than the least valuable resident one.
   bool admission = true;
   /// Ghosts remembered per resident block. 4 fills the 64-byte budget per resident block that the
-  /// 32-byte entry and its index (6 bytes) leave to 6-byte ghosts (26 bytes); outcomes and touch
-  /// counts are then learned over about five residency windows.
+  /// 32-byte entry leaves: half a line of 8 ghosts and 4 index cells; outcomes and touch counts are
+  /// then learned over about five residency windows.
   std::size_t ghost_factor = 4;
   taxonomy_classifier_params classifier{};
   friend constexpr bool operator==(const predictive_policy_params&, const predictive_policy_params&) = default;
@@ -121,8 +123,12 @@ class predictive_policy {
       refresh_gaps(c);
     }
     entries_.reserve(params.capacity_blocks);
-    index_.assign(params.capacity_blocks + params.capacity_blocks / 2 + 1, empty_cell);
-    ghosts_.assign((params.ghost_factor * params.capacity_blocks + ghost_ways - 1) / ghost_ways, ghost_set{});
+    // One line per ghost set, with at least 3/2 index cells per block (load ≤ 2/3). With 4 ghosts per
+    // block that is 4 cells per 2 blocks, and a block's home cell lies in the line of its ghost set.
+    ghost_sets_ = (params.ghost_factor * params.capacity_blocks + ghost_ways - 1) / ghost_ways;
+    const std::size_t min_cells = params.capacity_blocks + params.capacity_blocks / 2 + 1;
+    lines_.assign(std::max(ghost_sets_, (min_cells + cells_per_line - 1) / cells_per_line), line{});
+    cells_ = lines_.size() * cells_per_line;
   }
 
   bool access(const block_access& a, std::vector<block_id>& evicted) {
@@ -133,10 +139,11 @@ class predictive_policy {
       request_started_ = true;
       request_gap_ms_ = touch_facts::no_gap;
     }
-    // The index slot and the ghost set of the block are one cache miss each when the cache is large:
-    // start both loads before the work that does not depend on them.
-    __builtin_prefetch(&index_[home(a.id)]);
-    if (!ghosts_.empty()) __builtin_prefetch(&set_of(a.id));
+    // The block's home cell and its ghost set share one line (with the default ghost factor), a cache
+    // miss when the cache is large: start the load before the work that does not depend on it.
+    __builtin_prefetch(&cell(home(a.id)));
+    if (ghost_sets_ != 0) __builtin_prefetch(&set_of(a.id));
+    prefetch_victims();
     sweep(now);
     const handle h = find(a.id);
     const handle parent = a.parent == no_block   ? no_handle
@@ -255,8 +262,7 @@ class predictive_policy {
   /// Bytes of per-block metadata: entries (allocated), their index and the ghost table. Bounded by
   /// capacity whatever the number of distinct blocks seen; excludes the fixed per-context state.
   [[nodiscard]] std::size_t metadata_bytes() const noexcept {
-    return entries_.capacity() * sizeof(entry) + index_.size() * sizeof(std::uint32_t) +
-           ghosts_.size() * sizeof(ghost_set);
+    return entries_.capacity() * sizeof(entry) + lines_.size() * sizeof(line);
   }
   /// The bytes of one resident block's entry.
   [[nodiscard]] static constexpr std::size_t entry_bytes() noexcept { return sizeof(entry); }
@@ -288,14 +294,17 @@ class predictive_policy {
     std::uint8_t flags = 0;
   };
   static_assert(sizeof(entry) == 32);
-  /// Eight remembered blocks: a 16-bit fingerprint of each id (a stranger matches one of the eight
-  /// with probability 8 / 65,536) and its state: last touch (20 bits, 64 ms units), context (8),
-  /// touches (2, at least 1: 0 marks an empty way), shared, pending. 6 bytes per ghost.
-  struct ghost_set {
+  /// One cache line: a ghost set and four index cells. The set holds eight remembered blocks: a 16-bit
+  /// fingerprint of each id (a stranger matches one of the eight with probability 8 / 65,536) and its
+  /// state: last touch (20 bits, 64 ms units), context (8), touches (2, at least 1: 0 marks an empty
+  /// way), shared, pending. 6 bytes per ghost. A block's lookup and its ghost then cost one line.
+  static constexpr std::size_t cells_per_line = 4;
+  struct alignas(64) line {
     std::array<std::uint16_t, ghost_ways> tag{};
     std::array<std::uint32_t, ghost_ways> packed{};
+    std::array<std::uint32_t, cells_per_line> cell{empty_cell, empty_cell, empty_cell, empty_cell};
   };
-  static_assert(sizeof(ghost_set) == 6 * ghost_ways);
+  static_assert(sizeof(line) == 64 && ghost_ways * 6 + cells_per_line * 4 == 64);
   struct history {
     bool seen = false;
     std::uint32_t last_ms = 0;
@@ -354,21 +363,27 @@ class predictive_policy {
   static constexpr std::uint32_t max_distance = (1U << distance_bits) - 2;
   static constexpr std::uint32_t distance_mask = (1U << distance_bits) - 1;
   [[nodiscard]] std::size_t home(block_id id) const noexcept {
-    return static_cast<std::size_t>((std::uint64_t{mix(id)} * index_.size()) >> 32);
+    return static_cast<std::size_t>((std::uint64_t{mix(id)} * cells_) >> 32);
   }
-  [[nodiscard]] std::size_t next_cell(std::size_t i) const noexcept { return i + 1 == index_.size() ? 0 : i + 1; }
-  /// The cell holding `id`, or index_.size() when absent.
+  [[nodiscard]] std::uint32_t& cell(std::size_t i) noexcept {
+    return lines_[i / cells_per_line].cell[i % cells_per_line];
+  }
+  [[nodiscard]] std::uint32_t cell(std::size_t i) const noexcept {
+    return lines_[i / cells_per_line].cell[i % cells_per_line];
+  }
+  [[nodiscard]] std::size_t next_cell(std::size_t i) const noexcept { return i + 1 == cells_ ? 0 : i + 1; }
+  /// The cell holding `id`, or cells_ when absent.
   [[nodiscard]] std::size_t cell_of(block_id id) const noexcept {
     std::size_t i = home(id);
     for (std::uint32_t d = 0;; ++d, i = next_cell(i)) {
-      const std::uint32_t c = index_[i];
-      if (c == empty_cell || (c & distance_mask) < d) return index_.size();
+      const std::uint32_t c = cell(i);
+      if (c == empty_cell || (c & distance_mask) < d) return cells_;
       if ((c & distance_mask) == d && entries_[c >> distance_bits].id == id) return i;
     }
   }
   [[nodiscard]] handle find(block_id id) const noexcept {
     const std::size_t i = cell_of(id);
-    return i == index_.size() ? no_handle : index_[i] >> distance_bits;
+    return i == cells_ ? no_handle : cell(i) >> distance_bits;
   }
   [[nodiscard]] handle checked_last(block_id parent) const noexcept {
     return last_handle_ != no_handle && entries_[last_handle_].id == parent &&
@@ -380,32 +395,35 @@ class predictive_policy {
     std::uint32_t carried = h << distance_bits;
     for (std::size_t i = home(entries_[h].id);; i = next_cell(i), ++carried) {
       KVTIER_ASSERT((carried & distance_mask) <= max_distance, "index probe distance overflow");
-      const std::uint32_t c = index_[i];
+      const std::uint32_t c = cell(i);
       if (c == empty_cell) {
-        index_[i] = carried;
+        cell(i) = carried;
         return;
       }
       if ((c & distance_mask) < (carried & distance_mask)) {  // take the richer cell's place
-        index_[i] = carried;
+        cell(i) = carried;
         carried = c;
       }
     }
   }
-  void index_erase(block_id id) noexcept {
-    std::size_t hole = cell_of(id);
-    KVTIER_ASSERT(hole != index_.size(), "erasing an id the index does not hold");
-    for (std::size_t i = next_cell(hole); index_[i] != empty_cell && (index_[i] & distance_mask) != 0;
-         i = next_cell(i)) {
-      index_[hole] = index_[i] - 1;
+  /// Erases resident entry `h` (of id `id`): its cell is found by handle, reading no entry.
+  void index_erase(block_id id, handle h) noexcept {
+    std::size_t hole = home(id);
+    for (std::uint32_t d = 0; (cell(hole) >> distance_bits) != h; ++d, hole = next_cell(hole)) {
+      KVTIER_ASSERT(d <= max_distance, "erasing an entry the index does not hold");
+    }
+    for (std::size_t i = next_cell(hole); cell(i) != empty_cell && (cell(i) & distance_mask) != 0; i = next_cell(i)) {
+      cell(hole) = cell(i) - 1;
       hole = i;
     }
-    index_[hole] = empty_cell;
+    cell(hole) = empty_cell;
   }
 
   // ---- ghosts ----
   [[nodiscard]] std::uint32_t ghost_now() const noexcept { return (now_ >> ghost_tick_shift) & ghost_time_mask; }
-  [[nodiscard]] ghost_set& set_of(block_id id) noexcept {
-    return ghosts_[static_cast<std::size_t>((std::uint64_t{mix(id)} * ghosts_.size()) >> 32)];
+  /// The ghost set of `id`: the line of its home cell when there are as many lines as sets.
+  [[nodiscard]] line& set_of(block_id id) noexcept {
+    return lines_[static_cast<std::size_t>((std::uint64_t{mix(id)} * ghost_sets_) >> 32)];
   }
   static constexpr bool pending_ghost(std::uint32_t packed) noexcept { return (packed >> 31) & 1U; }
   static constexpr context_id ghost_context(std::uint32_t packed) noexcept {
@@ -414,8 +432,8 @@ class predictive_policy {
   /// Removes and returns what the ghost of `id` remembers (nothing when there is none).
   history take_ghost(block_id id, std::uint32_t now) noexcept {
     history known;
-    if (ghosts_.empty()) return known;
-    ghost_set& set = set_of(id);
+    if (ghost_sets_ == 0) return known;
+    line& set = set_of(id);
     const std::uint16_t tag = fingerprint(id);
     for (std::size_t w = 0; w < ghost_ways; ++w) {
       const std::uint32_t packed = set.packed[w];
@@ -435,11 +453,11 @@ class predictive_policy {
   /// Remembers a block that leaves (or is declined) in its set, replacing the set's oldest ghost;
   /// a replaced ghost still waiting for its outcome counts as not reused.
   void put_ghost(block_id id, std::uint32_t last_ms, std::uint8_t context, std::uint8_t flags) noexcept {
-    if (ghosts_.empty()) {
+    if (ghost_sets_ == 0) {
       if (flags & pending_flag) predictor_.observe(context, false);
       return;
     }
-    ghost_set& set = set_of(id);
+    line& set = set_of(id);
     const std::uint32_t tick = ghost_now();
     std::size_t way = 0;
     std::uint32_t oldest = 0;
@@ -468,17 +486,17 @@ class predictive_policy {
   void sweep(std::uint32_t now) noexcept {
     const std::uint32_t tick = ghost_now();
     const std::uint32_t horizon_ticks = static_cast<std::uint32_t>(params_.horizon_ms >> ghost_tick_shift);
-    if (!ghosts_.empty()) {
-      ghost_set& set = ghosts_[sweep_ghost_];
+    if (ghost_sets_ != 0) {
+      line& set = lines_[sweep_ghost_];
       for (std::uint32_t& packed : set.packed) {
         if (pending_ghost(packed) && ((tick - (packed & ghost_time_mask)) & ghost_time_mask) > horizon_ticks) {
           predictor_.observe(ghost_context(packed), false);
           packed &= ~(1U << 31);
         }
       }
-      sweep_ghost_ = sweep_ghost_ + 1 == ghosts_.size() ? 0 : sweep_ghost_ + 1;
+      sweep_ghost_ = sweep_ghost_ + 1 == ghost_sets_ ? 0 : sweep_ghost_ + 1;
     }
-    const std::size_t per_access = 1 + (ghosts_.empty() ? entries_.size() : entries_.size() / ghosts_.size());
+    const std::size_t per_access = 1 + (ghost_sets_ == 0 ? entries_.size() : entries_.size() / ghost_sets_);
     for (std::size_t i = 0; i < per_access && !entries_.empty(); ++i) {
       if (sweep_entry_ >= entries_.size()) sweep_entry_ = 0;
       entry& e = entries_[sweep_entry_++];
@@ -588,6 +606,20 @@ class predictive_policy {
     return best != no_handle ? best : fallback;
   }
 
+  /// The next evicting miss takes the oldest block of some context: for each, start the loads its
+  /// removal needs (its index cell, its ghost set, the entry that would become the oldest) while the
+  /// missed block's own lookups proceed. The lines of candidates that stay are already cached.
+  void prefetch_victims() noexcept {
+    if (size_ < params_.capacity_blocks) return;
+    for (const handle t : tail_) {
+      if (t == no_handle) continue;
+      const entry& v = entries_[t];
+      __builtin_prefetch(&cell(home(v.id)));
+      if (lines_.size() != ghost_sets_ && ghost_sets_ != 0) __builtin_prefetch(&set_of(v.id));
+      if (v.prev != no_handle) __builtin_prefetch(&entries_[v.prev]);
+    }
+  }
+
   void evict(handle victim, std::vector<block_id>& evicted) {
     KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
     evicted.push_back(entries_[victim].id);
@@ -617,10 +649,10 @@ class predictive_policy {
   /// stay valid; those children are unreachable and go first.
   void remove(handle h) noexcept {
     entry& e = entries_[h];
-    if (!ghosts_.empty()) __builtin_prefetch(&set_of(e.id));
+    if (ghost_sets_ != 0) __builtin_prefetch(&set_of(e.id));
     if (cursor_[e.context] == h) cursor_[e.context] = e.prev;
     unlink(h);
-    index_erase(e.id);
+    index_erase(e.id, h);
     e.flags &= static_cast<std::uint8_t>(~resident_flag);
     put_ghost(e.id, e.last_ms, e.context, e.flags);
     --size_;
@@ -688,10 +720,11 @@ class predictive_policy {
   predictive_policy_params params_;
   [[no_unique_address]] Classifier classifier_;
   Predictor predictor_;
-  std::vector<entry> entries_;
+  std::vector<entry, detail::huge_page_allocator<entry>> entries_;
   handle free_ = no_handle;
-  std::vector<std::uint32_t> index_;
-  std::vector<ghost_set> ghosts_;
+  std::vector<line, detail::huge_page_allocator<line>> lines_;  ///< ghost sets and index cells
+  std::size_t cells_ = 0;
+  std::size_t ghost_sets_ = 0;
   std::size_t size_ = 0;
   std::size_t sweep_ghost_ = 0;
   std::size_t sweep_entry_ = 0;
