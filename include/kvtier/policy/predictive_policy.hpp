@@ -1,0 +1,713 @@
+#pragma once
+// predictive_policy: eviction by predicted hit density, learned online per context, prefix-aware.
+//
+// Every touch of a block is classified into a context (predict/context_classifier.hpp). The outcome
+// of a touch is whether the same block is touched again within `horizon_ms`; a Beta–Bernoulli
+// predictor learns P(reuse within horizon | context) and the policy keeps, per context, the law of the
+// gap to the reuse when there is one. Outcomes are learned for every block the trace touches, resident or
+// not, so declining or evicting a block never hides what would have happened to it.
+//
+// The value of keeping block x of context c at age a (time since its last touch) is its expected hits
+// per unit of time it occupies a slot (hit density, as in LHD), times what a hit saves (its tokens).
+// Each context learns the law of its reuse gaps as a histogram over octaves of milliseconds (bin k
+// holds gaps in [2^(k−1), 2^k): no time scale of its own, gaps spread evenly within a bin), with the
+// same forgetting as the predictor. With S(a) the share of learned gaps longer than a and W(a) the
+// mean wait still to go among them, by Bayes
+//   P(still to be reused | idle for a) = p·S / (1 − p + p·S), p = P(reuse within horizon | c),
+//   density(x) = tokens(x) · P(still to be reused) / W(a).
+// Chat and agent gaps are far from memoryless (a reply comes after the human has read, a tool call
+// after the tool has run), so the wait falls as a block ages towards its context's usual gap and the
+// survival falls past it; an exponential law with the same mean would miss both. Once idle past the
+// octave that holds the horizon a block is dead: it ranks below every live block, longest idle first.
+// The victim is the block of least density. Each context keeps its blocks in recency order and only
+// the oldest of each is a candidate (the first to outlive its context's gaps and die; also weighing
+// the youngest of each changed no shared-trace result by more than 0.05 points): a decision compares
+// at most `context_count` candidates (16).
+//
+// Prefix awareness (DESIGN.md §5): within one request, blocks enter a context's order tail-first
+// (block i+1 is placed as older than block i), so a chain is cut from its end, as vLLM frees blocks;
+// chain ends have their own contexts (transition `end`), which learn that a partial last block is
+// rarely read again; and a candidate whose parent is no longer resident is worth nothing (no request
+// can reach it) and goes first.
+//
+// Admission: on a miss the new block competes with the least valuable resident one; when it is worth
+// less it is declined (not admitted), which filters one-touch blocks the way S3-FIFO's small queue does.
+//
+// Storage, bounded by capacity (`metadata_bytes()`): a pool of one 32-byte entry per resident block
+// (links of its context's list, parent, resident children, last touch, tokens, session and first-child
+// tags, context, flags) found through an open-addressing index of 4-byte handles at load ≤ 2/3, and
+// a ghost table of `ghost_factor` × capacity 8-byte cells (block id; last touch at 64 ms resolution,
+// context, touch count, shared and pending bits), 8-way set-associative, each set replacing its
+// oldest ghost. Ghosts keep what is learned about a block after it leaves (or is declined): its
+// touch count and sharing for the next classification and its pending outcome. An outcome is
+// resolved when the block is touched again (reuse if within the horizon), when an idle resident
+// block is weighed as a victim past the horizon, or when its ghost is replaced: a block not reused
+// while remembered counts as not reused. No allocation per access once the pool is full.
+#include <kvtier/detail/assert.hpp>
+#include <kvtier/policy/concepts.hpp>
+#include <kvtier/predict/beta_bernoulli_predictor.hpp>
+#include <kvtier/predict/concepts.hpp>
+#include <kvtier/predict/context_classifier.hpp>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kvtier {
+
+struct predictive_policy_params {
+  std::size_t capacity_blocks = 1;
+  /// Reuse within this horizon is a success. 5 minutes: the lifetime the large providers give cached
+  /// prompt prefixes after their last use (Anthropic's default prompt-cache TTL; OpenAI clears idle
+  /// prefixes after 5–10 minutes), i.e. the interval over which an engine is expected to keep a prefix.
+  std::uint64_t horizon_ms = 300'000;
+  /// Beta prior of every context: uniform (no opinion before the first outcomes).
+  beta_prior prior{};
+  /// Forgetting γ of the evidence: remembers about 1/(1 − γ) = 4,096 outcomes per context, a standard
+  /// error below 1 point on a rate, and follows a shift of rate within ~2,800 outcomes (half-life).
+  double forgetting = 1.0 - 1.0 / 4096.0;
+  /// Decline a missed block when it is worth less than the least valuable resident one.
+  bool admission = true;
+  /// Ghosts remembered per resident block. 3 fills the 64-byte budget per resident block that the
+  /// 32-byte entry and its index (6 bytes) leave to 8-byte ghost cells; it lets outcomes and touch
+  /// counts be learned over four residency windows.
+  std::size_t ghost_factor = 4;
+  taxonomy_classifier_params classifier{};
+  friend constexpr bool operator==(const predictive_policy_params&, const predictive_policy_params&) = default;
+};
+
+template <context_classifier Classifier = taxonomy_classifier,
+          reuse_predictor Predictor = beta_bernoulli_predictor<Classifier::context_count>>
+class predictive_policy {
+  static_assert(Predictor::context_count == Classifier::context_count,
+                "the predictor must learn exactly the contexts the classifier produces");
+  static_assert(Classifier::context_count <= 256, "entries and ghosts store the context in 8 bits");
+  static constexpr std::size_t contexts = Classifier::context_count;
+
+ public:
+  static constexpr std::string_view name = "predictive";
+
+  /// Builds the classifier from `params.classifier` when it takes them (else default-constructs it)
+  /// and the predictor from `params.prior` and `params.forgetting`.
+  explicit predictive_policy(
+      const predictive_policy_params& params) requires std::constructible_from<Predictor, beta_bernoulli_params>
+      : predictive_policy(params, make_classifier(params.classifier),
+                          Predictor{beta_bernoulli_params{params.prior, params.forgetting}}) {}
+
+  predictive_policy(const predictive_policy_params& params, Classifier classifier, Predictor predictor)
+      : params_(params), classifier_(std::move(classifier)), predictor_(std::move(predictor)) {
+    KVTIER_ASSERT(params.capacity_blocks >= 1, "capacity must be at least one block");
+    KVTIER_ASSERT(params.capacity_blocks < (std::size_t{1} << (32 - distance_bits)) - 1,
+                  "capacity must fit the index's 26-bit handles (67 million blocks)");
+    KVTIER_ASSERT(params.horizon_ms >= 1, "the reuse horizon must be positive");
+    head_.fill(no_handle);
+    tail_.fill(no_handle);
+    cursor_.fill(no_handle);
+    cursor_request_.fill(0);
+    gap_bins_ = bin_of(params.horizon_ms) + 1;
+    KVTIER_ASSERT(gap_bins_ <= max_gap_bins, "the reuse horizon must fit in 32 bits of milliseconds");
+    for (std::size_t c = 0; c < contexts; ++c) {
+      // Prior: one pseudo-reuse spread evenly over the bins (no opinion on the time scale).
+      for (std::size_t k = 0; k < gap_bins_; ++k) gaps_[c].count[k] = 1.0 / static_cast<double>(gap_bins_);
+      refresh_gaps(c);
+    }
+    entries_.reserve(params.capacity_blocks);
+    index_.assign(params.capacity_blocks + params.capacity_blocks / 2 + 1, empty_cell);
+    ghosts_.assign((params.ghost_factor * params.capacity_blocks + ghost_ways - 1) / ghost_ways, ghost_set{});
+  }
+
+  bool access(const block_access& a, std::vector<block_id>& evicted) {
+    evicted.clear();
+    const std::uint32_t now = clock(a.time_ms);
+    if (a.request != request_ || !request_started_) {
+      request_ = a.request;
+      request_started_ = true;
+      request_gap_ms_ = touch_facts::no_gap;
+    }
+    // The index slot and the ghost set of the block are one cache miss each when the cache is large:
+    // start both loads before the work that does not depend on them.
+    __builtin_prefetch(&index_[home(a.id)]);
+    if (!ghosts_.empty()) __builtin_prefetch(&set_of(a.id));
+    sweep(now);
+    const handle h = find(a.id);
+    const handle parent = a.parent == no_block   ? no_handle
+                          : a.parent == last_id_ ? checked_last(a.parent)
+                                                 : find(a.parent);
+    const std::uint16_t session = fold(a.session);
+
+    // What is known about the block: its entry when resident, else its ghost, else nothing.
+    history known;
+    if (h != no_handle) {
+      const entry& e = entries_[h];
+      known = {true,
+               e.last_ms,
+               e.context,
+               static_cast<std::uint8_t>(e.flags / touch_unit),
+               e.session,
+               (e.flags & shared_flag) != 0,
+               (e.flags & pending_flag) != 0};
+    } else {
+      known = take_ghost(a.id, now);
+    }
+    touch_facts facts;
+    facts.type = a.type;
+    facts.first_touch = !known.seen;
+    facts.earlier_touches = known.touches;
+    facts.chain_end = a.request_blocks != 0 && a.position + 1 == a.request_blocks;
+    facts.same_session =
+        !known.seen || session == no_session_tag || known.session == no_session_tag || known.session == session;
+    if (parent != no_handle) note_child(parent, a.id, session);
+    facts.shared = known.shared;
+    if (known.seen) {
+      facts.gap_ms = now - known.last_ms;
+      if (known.pending) learn(known.context, facts.gap_ms);
+      if (!facts.shared) request_gap_ms_ = facts.gap_ms;
+    } else {
+      facts.gap_ms = request_gap_ms_;
+    }
+    const auto context = static_cast<context_id>(classifier_.classify(facts));
+    KVTIER_ASSERT(context < contexts, "classifier produced a context outside its range");
+    const auto touches = static_cast<std::uint8_t>(std::min<unsigned>(known.touches + 1U, max_touches));
+    const auto tokens =
+        static_cast<std::uint16_t>(std::min<std::uint32_t>(std::max<std::uint32_t>(a.tokens, 1), 0xffff));
+    std::uint8_t flags =
+        static_cast<std::uint8_t>(pending_flag | (known.shared ? shared_flag : 0) | touches * touch_unit);
+    last_id_ = a.id;
+    last_handle_ = h;
+
+    if (h != no_handle) {
+      entry& e = entries_[h];
+      unlink(h);
+      if (e.parent != parent) {
+        release_child(e.parent);
+        if (parent != no_handle) ++entries_[parent].resident_children;
+        e.parent = parent;
+      }
+      e.last_ms = now;
+      e.tokens = tokens;
+      e.session = session;
+      e.context = static_cast<std::uint8_t>(context);
+      e.flags = static_cast<std::uint8_t>(flags | resident_flag | (e.flags & shared_flag));
+      link(h, context, a.request);
+      return true;
+    }
+
+    // A miss. A block whose parent is not resident cannot be reached by any request: decline it.
+    bool admit = a.parent == no_block || parent != no_handle;
+    if (admit && size_ >= params_.capacity_blocks) {
+      const handle victim = choose_victim(now, true);
+      // Admitting at the cost of the block's own parent would leave it unreachable: decline instead.
+      admit = victim != parent && !(params_.admission && density_of(context, 0, tokens) < density(victim, now));
+      if (admit) evict(victim, evicted);
+    }
+    if (!admit) {
+      put_ghost(a.id, now, static_cast<std::uint8_t>(context), flags);
+      return false;
+    }
+    const handle n = allocate();
+    entry& e = entries_[n];
+    e = entry{};
+    e.id = a.id;
+    e.parent = parent;
+    e.last_ms = now;
+    e.tokens = tokens;
+    e.session = session;
+    e.context = static_cast<std::uint8_t>(context);
+    e.flags = static_cast<std::uint8_t>(flags | resident_flag);
+    if (parent != no_handle) ++entries_[parent].resident_children;
+    index_insert(n);
+    ++size_;
+    link(n, context, a.request);
+    last_handle_ = n;
+    return false;
+  }
+
+  bool erase(block_id id) {
+    const handle h = find(id);
+    if (h == no_handle) return false;
+    remove(h);
+    return true;
+  }
+
+  [[nodiscard]] bool contains(block_id id) const noexcept { return find(id) != no_handle; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return params_.capacity_blocks; }
+  [[nodiscard]] const predictive_policy_params& params() const noexcept { return params_; }
+  [[nodiscard]] const Predictor& predictor() const noexcept { return predictor_; }
+  /// Mean gap to reuse (ms) among the successes of `context`.
+  [[nodiscard]] double mean_gap_ms(context_id context) const noexcept {
+    return gaps_[context].weighted_after[0] / gaps_[context].after[0];
+  }
+  /// The block a miss would evict now (no_block when empty), without changing anything.
+  [[nodiscard]] block_id victim() const noexcept {
+    const handle h = const_cast<predictive_policy*>(this)->choose_victim(now_, false);
+    return h == no_handle ? no_block : entries_[h].id;
+  }
+  /// Bytes of per-block metadata: entries (allocated), their index and the ghost table. Bounded by
+  /// capacity whatever the number of distinct blocks seen; excludes the fixed per-context state.
+  [[nodiscard]] std::size_t metadata_bytes() const noexcept {
+    return entries_.capacity() * sizeof(entry) + index_.size() * sizeof(std::uint32_t) +
+           ghosts_.size() * sizeof(ghost_set);
+  }
+  /// The bytes of one resident block's entry.
+  [[nodiscard]] static constexpr std::size_t entry_bytes() noexcept { return sizeof(entry); }
+
+ private:
+  using handle = std::uint32_t;
+  static constexpr handle no_handle = 0xffffffffU;
+  static constexpr std::uint8_t resident_flag = 1;
+  static constexpr std::uint8_t pending_flag = 4;
+  static constexpr std::uint8_t shared_flag = 8;
+  static constexpr std::uint8_t touch_unit = 16;  ///< flags / touch_unit: touches so far, saturating
+  static constexpr unsigned max_touches = 3;
+  static constexpr std::uint16_t no_session_tag = 0xffffU;
+  static constexpr std::size_t ghost_ways = 8;
+  static constexpr std::uint32_t ghost_tick_shift = 6;              ///< ghost times in units of 64 ms
+  static constexpr std::uint32_t ghost_time_mask = (1U << 20) - 1;  ///< 20 bits: wraps after 18.6 h
+
+  struct entry {
+    block_id id = no_block;
+    handle prev = no_handle;  ///< towards the most recent end of its context's list
+    handle next = no_handle;  ///< towards the oldest end
+    handle parent = no_handle;
+    std::uint32_t last_ms = 0;
+    std::uint32_t resident_children = 0;  ///< resident blocks whose parent this is
+    std::uint16_t tokens = 1;
+    std::uint16_t session = no_session_tag;
+    std::uint16_t child = no_session_tag;  ///< tag of the first continuation seen; another one marks it shared
+    std::uint8_t context = 0;
+    std::uint8_t flags = 0;
+  };
+  static_assert(sizeof(entry) == 32);
+  /// Eight remembered blocks: a 16-bit fingerprint of each id (a stranger matches one of the eight
+  /// with probability 8 / 65,536) and its state: last touch (20 bits, 64 ms units), context (8),
+  /// touches (2, at least 1: 0 marks an empty way), shared, pending. 6 bytes per ghost.
+  struct ghost_set {
+    std::array<std::uint16_t, ghost_ways> tag{};
+    std::array<std::uint32_t, ghost_ways> packed{};
+  };
+  static_assert(sizeof(ghost_set) == 6 * ghost_ways);
+  struct history {
+    bool seen = false;
+    std::uint32_t last_ms = 0;
+    std::uint8_t context = 0;
+    std::uint8_t touches = 0;
+    std::uint16_t session = no_session_tag;
+    bool shared = false;
+    bool pending = false;
+  };
+  static constexpr std::size_t max_gap_bins = 33;
+  static constexpr double unreachable = -std::numeric_limits<double>::infinity();
+  struct gap_histogram {
+    std::array<double, max_gap_bins> count{};               ///< reuses by gap bin, with forgetting
+    std::array<double, max_gap_bins + 1> after{};           ///< count summed over bins k and above
+    std::array<double, max_gap_bins + 1> weighted_after{};  ///< and weighted by bin middles (ms)
+  };
+
+  static Classifier make_classifier(const taxonomy_classifier_params& params) {
+    if constexpr (std::constructible_from<Classifier, taxonomy_classifier_params>) {
+      return Classifier{params};
+    } else {
+      return Classifier{};
+    }
+  }
+
+  static constexpr std::uint16_t fold(session_id session) noexcept {
+    if (session == no_session) return no_session_tag;
+    const auto folded = static_cast<std::uint16_t>(session ^ (session >> 16) ^ (session >> 32) ^ (session >> 48));
+    return folded == no_session_tag ? 0 : folded;
+  }
+  static constexpr std::uint32_t mix(block_id id) noexcept { return id * 0x9E3779B1U; }
+  static constexpr std::uint16_t fingerprint(block_id id) noexcept {
+    return static_cast<std::uint16_t>((id * 0x85EBCA6BU) >> 16);
+  }
+  static constexpr std::uint16_t child_tag(block_id id) noexcept {
+    const auto tag = static_cast<std::uint16_t>(mix(id) >> 16);
+    return tag == no_session_tag ? 0 : tag;
+  }
+
+  std::uint32_t clock(std::uint64_t time_ms) noexcept {
+    if (!clock_started_) {
+      origin_ms_ = time_ms;
+      clock_started_ = true;
+    }
+    const std::uint64_t t = time_ms > origin_ms_ ? time_ms - origin_ms_ : 0;
+    now_ = std::max(now_, static_cast<std::uint32_t>(std::min<std::uint64_t>(t, 0xfffffffeU)));
+    return now_;
+  }
+
+  // ---- index: open addressing with Robin Hood linear probing. A cell holds an entry's handle (26
+  // bits) and its distance from its home cell (6 bits), so lookups read an entry only where the
+  // distance says it shares the sought id's home, misses stop early, and erasing shifts the cells
+  // that follow back by one without reading any entry.
+  static constexpr std::uint32_t empty_cell = 0xffffffffU;
+  static constexpr std::uint32_t distance_bits = 6;
+  static constexpr std::uint32_t max_distance = (1U << distance_bits) - 2;
+  static constexpr std::uint32_t distance_mask = (1U << distance_bits) - 1;
+  [[nodiscard]] std::size_t home(block_id id) const noexcept {
+    return static_cast<std::size_t>((std::uint64_t{mix(id)} * index_.size()) >> 32);
+  }
+  [[nodiscard]] std::size_t next_cell(std::size_t i) const noexcept { return i + 1 == index_.size() ? 0 : i + 1; }
+  /// The cell holding `id`, or index_.size() when absent.
+  [[nodiscard]] std::size_t cell_of(block_id id) const noexcept {
+    std::size_t i = home(id);
+    for (std::uint32_t d = 0;; ++d, i = next_cell(i)) {
+      const std::uint32_t c = index_[i];
+      if (c == empty_cell || (c & distance_mask) < d) return index_.size();
+      if ((c & distance_mask) == d && entries_[c >> distance_bits].id == id) return i;
+    }
+  }
+  [[nodiscard]] handle find(block_id id) const noexcept {
+    const std::size_t i = cell_of(id);
+    return i == index_.size() ? no_handle : index_[i] >> distance_bits;
+  }
+  [[nodiscard]] handle checked_last(block_id parent) const noexcept {
+    return last_handle_ != no_handle && entries_[last_handle_].id == parent &&
+                   (entries_[last_handle_].flags & resident_flag)
+               ? last_handle_
+               : find(parent);
+  }
+  void index_insert(handle h) noexcept {
+    std::uint32_t carried = h << distance_bits;
+    for (std::size_t i = home(entries_[h].id);; i = next_cell(i), ++carried) {
+      KVTIER_ASSERT((carried & distance_mask) <= max_distance, "index probe distance overflow");
+      const std::uint32_t c = index_[i];
+      if (c == empty_cell) {
+        index_[i] = carried;
+        return;
+      }
+      if ((c & distance_mask) < (carried & distance_mask)) {  // take the richer cell's place
+        index_[i] = carried;
+        carried = c;
+      }
+    }
+  }
+  void index_erase(block_id id) noexcept {
+    std::size_t hole = cell_of(id);
+    KVTIER_ASSERT(hole != index_.size(), "erasing an id the index does not hold");
+    for (std::size_t i = next_cell(hole); index_[i] != empty_cell && (index_[i] & distance_mask) != 0;
+         i = next_cell(i)) {
+      index_[hole] = index_[i] - 1;
+      hole = i;
+    }
+    index_[hole] = empty_cell;
+  }
+
+  // ---- ghosts ----
+  [[nodiscard]] std::uint32_t ghost_now() const noexcept { return (now_ >> ghost_tick_shift) & ghost_time_mask; }
+  [[nodiscard]] ghost_set& set_of(block_id id) noexcept {
+    return ghosts_[static_cast<std::size_t>((std::uint64_t{mix(id)} * ghosts_.size()) >> 32)];
+  }
+  static constexpr bool pending_ghost(std::uint32_t packed) noexcept { return (packed >> 31) & 1U; }
+  static constexpr context_id ghost_context(std::uint32_t packed) noexcept {
+    return static_cast<context_id>((packed >> 20) & 0xffU);
+  }
+  /// Removes and returns what the ghost of `id` remembers (nothing when there is none).
+  history take_ghost(block_id id, std::uint32_t now) noexcept {
+    history known;
+    if (ghosts_.empty()) return known;
+    ghost_set& set = set_of(id);
+    const std::uint16_t tag = fingerprint(id);
+    for (std::size_t w = 0; w < ghost_ways; ++w) {
+      const std::uint32_t packed = set.packed[w];
+      if (packed == 0 || set.tag[w] != tag) continue;
+      const std::uint32_t age_ms = ((ghost_now() - (packed & ghost_time_mask)) & ghost_time_mask) << ghost_tick_shift;
+      known.seen = true;
+      known.last_ms = now - std::min(age_ms, now);
+      known.context = static_cast<std::uint8_t>(ghost_context(packed));
+      known.touches = static_cast<std::uint8_t>((packed >> 28) & 3U);
+      known.shared = (packed >> 30) & 1U;
+      known.pending = pending_ghost(packed);
+      set.packed[w] = 0;
+      return known;
+    }
+    return known;
+  }
+  /// Remembers a block that leaves (or is declined) in its set, replacing the set's oldest ghost;
+  /// a replaced ghost still waiting for its outcome counts as not reused.
+  void put_ghost(block_id id, std::uint32_t last_ms, std::uint8_t context, std::uint8_t flags) noexcept {
+    if (ghosts_.empty()) {
+      if (flags & pending_flag) predictor_.observe(context, false);
+      return;
+    }
+    ghost_set& set = set_of(id);
+    const std::uint32_t tick = ghost_now();
+    std::size_t way = 0;
+    std::uint32_t oldest = 0;
+    for (std::size_t w = 0; w < ghost_ways; ++w) {
+      if (set.packed[w] == 0) {
+        way = w;
+        break;
+      }
+      const std::uint32_t age = (tick - (set.packed[w] & ghost_time_mask)) & ghost_time_mask;
+      if (age >= oldest) {
+        oldest = age;
+        way = w;
+      }
+    }
+    if (pending_ghost(set.packed[way])) predictor_.observe(ghost_context(set.packed[way]), false);
+    const std::uint32_t last_tick = (last_ms >> ghost_tick_shift) & ghost_time_mask;
+    const std::uint32_t touches = std::clamp<std::uint32_t>(flags / touch_unit, 1, max_touches);
+    set.tag[way] = fingerprint(id);
+    set.packed[way] = last_tick | std::uint32_t{context} << 20 | touches << 28 |
+                      ((flags & shared_flag) ? 1U << 30 : 0U) | ((flags & pending_flag) ? 1U << 31 : 0U);
+  }
+
+  /// Resolves outcomes that expired unseen: each access visits one ghost set and as many entries as
+  /// keep both sweeps on the same period, so a block idle past the horizon is counted as not reused
+  /// within one sweep (ghost_factor × capacity / 8 accesses) of its expiry.
+  void sweep(std::uint32_t now) noexcept {
+    const std::uint32_t tick = ghost_now();
+    const std::uint32_t horizon_ticks = static_cast<std::uint32_t>(params_.horizon_ms >> ghost_tick_shift);
+    if (!ghosts_.empty()) {
+      ghost_set& set = ghosts_[sweep_ghost_];
+      for (std::uint32_t& packed : set.packed) {
+        if (pending_ghost(packed) && ((tick - (packed & ghost_time_mask)) & ghost_time_mask) > horizon_ticks) {
+          predictor_.observe(ghost_context(packed), false);
+          packed &= ~(1U << 31);
+        }
+      }
+      sweep_ghost_ = sweep_ghost_ + 1 == ghosts_.size() ? 0 : sweep_ghost_ + 1;
+    }
+    const std::size_t per_access = 1 + (ghosts_.empty() ? entries_.size() : entries_.size() / ghosts_.size());
+    for (std::size_t i = 0; i < per_access && !entries_.empty(); ++i) {
+      if (sweep_entry_ >= entries_.size()) sweep_entry_ = 0;
+      entry& e = entries_[sweep_entry_++];
+      if ((e.flags & (pending_flag | resident_flag)) == (pending_flag | resident_flag) &&
+          now - e.last_ms > params_.horizon_ms) {
+        predictor_.observe(e.context, false);
+        e.flags &= static_cast<std::uint8_t>(~pending_flag);
+      }
+    }
+  }
+
+  void note_child(handle parent, block_id child, std::uint16_t session) noexcept {
+    entry& p = entries_[parent];
+    const std::uint16_t tag = child_tag(child);
+    if (p.child == no_session_tag) {
+      p.child = tag;
+    } else if (p.child != tag) {
+      p.flags |= shared_flag;
+    }
+    if (session != no_session_tag && p.session != no_session_tag && p.session != session) p.flags |= shared_flag;
+  }
+
+  void learn(std::uint8_t context, std::uint64_t gap_ms) noexcept {
+    const bool reused = gap_ms <= params_.horizon_ms;
+    predictor_.observe(context, reused);
+    if (!reused) return;
+    gap_histogram& h = gaps_[context];
+    for (std::size_t k = 0; k < gap_bins_; ++k) h.count[k] *= params_.forgetting;
+    h.count[bin_of(gap_ms)] += 1.0;
+    refresh_gaps(context);
+  }
+
+  /// Suffix sums of a context's gap histogram: reuses (and their gaps) in bins k and above.
+  void refresh_gaps(std::size_t context) noexcept {
+    gap_histogram& h = gaps_[context];
+    double after = 0.0;
+    double weighted = 0.0;
+    for (std::size_t k = gap_bins_; k-- > 0;) {
+      after += h.count[k];
+      weighted += h.count[k] * (bin_low_ms(k) + bin_high_ms(k)) / 2.0;
+      h.after[k] = after;
+      h.weighted_after[k] = weighted;
+    }
+    h.after[gap_bins_] = 0.0;
+    h.weighted_after[gap_bins_] = 0.0;
+  }
+  /// Bin k ≥ 1 holds gaps in [2^(k−1), 2^k) ms, bin 0 the gap 0: octaves, so the histogram has no
+  /// time scale of its own.
+  static constexpr std::size_t bin_of(std::uint64_t gap_ms) noexcept {
+    return static_cast<std::size_t>(std::bit_width(gap_ms));
+  }
+  static constexpr double bin_low_ms(std::size_t k) noexcept {
+    return k == 0 ? 0.0 : static_cast<double>(std::uint64_t{1} << (k - 1));
+  }
+  static constexpr double bin_high_ms(std::size_t k) noexcept {
+    return k == 0 ? 0.0 : static_cast<double>(std::uint64_t{1} << k);
+  }
+
+  [[nodiscard]] double density(handle h, std::uint32_t now) const noexcept {
+    const entry& e = entries_[h];
+    if (e.parent != no_handle && !(entries_[e.parent].flags & resident_flag)) return unreachable;
+    return density_of(e.context, now - e.last_ms, e.tokens);
+  }
+  [[nodiscard]] double density_of(std::size_t context, std::uint32_t idle_ms, std::uint16_t tokens) const noexcept {
+    const std::size_t k = bin_of(idle_ms);
+    // Idle past the horizon's octave: no reuse left to expect; such blocks rank below every live
+    // one and among themselves by recency (longest idle first), as LRU would order them.
+    if (k >= gap_bins_) return -static_cast<double>(idle_ms);
+    const gap_histogram& h = gaps_[context];
+    // Reuses still to come at this age: the bins above, and the part of this bin past the age
+    // (gaps spread evenly within a bin), each at its bin's middle (this bin's: halfway to its end).
+    const double age = static_cast<double>(idle_ms);
+    const double end = bin_high_ms(k);
+    const double part = k == 0 ? 1.0 : (end - age) / (end - bin_low_ms(k));
+    const double later = h.after[k + 1] + h.count[k] * part;
+    const double later_weighted = h.weighted_after[k + 1] + h.count[k] * part * (age + end) / 2.0;
+    const double survival = later / h.after[0];
+    const double wait = later_weighted / later - age + 1.0;
+    const double p = predictor_.predict(static_cast<context_id>(context));
+    const double live = p * survival / (1.0 - p + p * survival);
+    return static_cast<double>(tokens) * live / wait;
+  }
+
+  /// The least dense of the contexts' oldest blocks, among those that end a resident chain (no resident
+  /// child), so that chains shrink from their ends; any oldest block when none ends a chain. When
+  /// `resolve`, a candidate idle past the horizon with its outcome pending records it as not reused.
+  [[nodiscard]] handle choose_victim(std::uint32_t now, bool resolve) noexcept {
+    handle best = no_handle;
+    handle fallback = no_handle;
+    double best_density = 0.0;
+    for (std::size_t c = 0; c < contexts; ++c) {
+      const handle candidate = tail_[c];
+      if (candidate == no_handle) continue;
+      entry& e = entries_[candidate];
+      if (resolve && (e.flags & pending_flag) && now - e.last_ms > params_.horizon_ms) {
+        predictor_.observe(e.context, false);
+        e.flags &= static_cast<std::uint8_t>(~pending_flag);
+      }
+      fallback = candidate;
+      if (e.resident_children != 0) continue;
+      const double d = density(candidate, now);
+      if (best == no_handle || d < best_density) {
+        best = candidate;
+        best_density = d;
+      }
+    }
+    return best != no_handle ? best : fallback;
+  }
+
+  void evict(handle victim, std::vector<block_id>& evicted) {
+    KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
+    evicted.push_back(entries_[victim].id);
+    remove(victim);
+  }
+
+  /// An entry from the free list (linked through `next`), or a new one.
+  handle allocate() {
+    if (free_ != no_handle) {
+      const handle h = free_;
+      free_ = entries_[h].next;
+      return h;
+    }
+    entries_.emplace_back();
+    return static_cast<handle>(entries_.size() - 1);
+  }
+  void release(handle h) noexcept {
+    entries_[h].next = free_;
+    free_ = h;
+  }
+
+  /// Takes a resident block out: it becomes a ghost. An entry that still has resident children stays
+  /// allocated (not resident, not indexed) until its last child leaves, so that their parent handles
+  /// stay valid; those children are unreachable and go first.
+  void remove(handle h) noexcept {
+    entry& e = entries_[h];
+    if (!ghosts_.empty()) __builtin_prefetch(&set_of(e.id));
+    if (cursor_[e.context] == h) cursor_[e.context] = e.prev;
+    unlink(h);
+    index_erase(e.id);
+    e.flags &= static_cast<std::uint8_t>(~resident_flag);
+    put_ghost(e.id, e.last_ms, e.context, e.flags);
+    --size_;
+    if (last_handle_ == h) last_handle_ = no_handle;
+    release_child(e.parent);
+    e.parent = no_handle;
+    if (e.resident_children == 0) release(h);
+  }
+  /// One resident child of `parent` left; frees a departed parent's entry with its last child.
+  void release_child(handle parent) noexcept {
+    if (parent == no_handle) return;
+    entry& p = entries_[parent];
+    --p.resident_children;
+    if (p.resident_children == 0 && !(p.flags & resident_flag)) release(parent);
+  }
+
+  /// Most recent first; within one request each later block is placed just older than the previous
+  /// one of the same context, so chains leave from their ends.
+  void link(handle h, context_id context, std::uint32_t request) noexcept {
+    entry& e = entries_[h];
+    const handle anchor = cursor_[context];
+    const bool after_anchor = anchor != no_handle && cursor_request_[context] == request &&
+                              (entries_[anchor].flags & resident_flag) && entries_[anchor].context == context;
+    if (after_anchor) {
+      entry& a = entries_[anchor];
+      e.prev = anchor;
+      e.next = a.next;
+      if (a.next != no_handle) {
+        entries_[a.next].prev = h;
+      } else {
+        tail_[context] = h;
+      }
+      a.next = h;
+    } else {
+      e.prev = no_handle;
+      e.next = head_[context];
+      if (head_[context] != no_handle) {
+        entries_[head_[context]].prev = h;
+      } else {
+        tail_[context] = h;
+      }
+      head_[context] = h;
+    }
+    cursor_[context] = h;
+    cursor_request_[context] = request;
+  }
+
+  void unlink(handle h) noexcept {
+    entry& e = entries_[h];
+    const std::uint8_t c = e.context;
+    if (e.prev != no_handle) {
+      entries_[e.prev].next = e.next;
+    } else {
+      head_[c] = e.next;
+    }
+    if (e.next != no_handle) {
+      entries_[e.next].prev = e.prev;
+    } else {
+      tail_[c] = e.prev;
+    }
+    e.prev = no_handle;
+    e.next = no_handle;
+  }
+
+  predictive_policy_params params_;
+  [[no_unique_address]] Classifier classifier_;
+  Predictor predictor_;
+  std::vector<entry> entries_;
+  handle free_ = no_handle;
+  std::vector<std::uint32_t> index_;
+  std::vector<ghost_set> ghosts_;
+  std::size_t size_ = 0;
+  std::size_t sweep_ghost_ = 0;
+  std::size_t sweep_entry_ = 0;
+  std::array<handle, contexts> head_{};
+  std::array<handle, contexts> tail_{};
+  std::array<handle, contexts> cursor_{};
+  std::array<std::uint32_t, contexts> cursor_request_{};
+  std::array<gap_histogram, contexts> gaps_{};
+  std::size_t gap_bins_ = 0;
+  std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
+  std::uint32_t request_ = 0;
+  bool request_started_ = false;
+  block_id last_id_ = no_block;     ///< the block of the previous access (usually the next one's parent)
+  handle last_handle_ = no_handle;  ///< and its entry, when resident
+  std::uint64_t origin_ms_ = 0;
+  std::uint32_t now_ = 0;
+  bool clock_started_ = false;
+};
+
+static_assert(eviction_policy<predictive_policy<>>);
+static_assert(eviction_policy<predictive_policy<single_context_classifier>>);
+
+}  // namespace kvtier
