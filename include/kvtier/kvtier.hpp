@@ -1,6 +1,7 @@
 #pragma once
 // Everything in kvtier::kvtier. The optional parts have their own umbrellas and targets:
 // <kvtier/io.hpp> (kvtier::io) and <kvtier/trace.hpp> (kvtier::trace); CUDA is in cuda/.
+#include <kvtier/block_key.hpp>
 #include <kvtier/copy/concepts.hpp>
 #include <kvtier/copy/cpu_gather_scatter.hpp>
 #include <kvtier/copy/engine_choice.hpp>
