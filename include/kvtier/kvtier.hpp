@@ -10,7 +10,12 @@
 #include <kvtier/copy/transfer_geometry.hpp>
 #include <kvtier/error.hpp>
 #include <kvtier/float16.hpp>
+#include <kvtier/manager/cache_manager.hpp>
+#include <kvtier/manager/concepts.hpp>
+#include <kvtier/manager/make_policy.hpp>
+#include <kvtier/manager/model_block_sizer.hpp>
 #include <kvtier/manager/projection.hpp>
+#include <kvtier/manager/trace_replay.hpp>
 #include <kvtier/policy/arc_policy.hpp>
 #include <kvtier/policy/belady_policy.hpp>
 #include <kvtier/policy/cost_aware_ewma_admission.hpp>
