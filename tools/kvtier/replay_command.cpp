@@ -550,8 +550,9 @@ void print_projection(const std::vector<projection_row>& rows, const served_mode
                ours.cost_per_million / row.cost_per_million);
   }
   fmt::print(
-      "kvtier TTFT x: the setup's mean TTFT over kvtier's (above 1: kvtier is faster); thr x: kvtier's "
-      "throughput over the setup's; cost x: kvtier's cost per token over the setup's (below 1: cheaper)\n");
+      "kvtier TTFT x: the setup's mean TTFT over kvtier's (above 1: kvtier is faster); thr x: kvtier's throughput "
+      "over the setup's;\ncost x: kvtier's cost per token over the setup's (below 1: cheaper). Tiers below HBM are "
+      "billed for their peak occupancy\n(--json also gives the cost with every tier's whole capacity paid for).\n");
 }
 
 void run_replay(const replay_options& o) {

@@ -84,6 +84,7 @@ class cache_manager {
         top_capacity_blocks_(top_capacity_blocks(stack_, full_block_bytes_)),
         policy_(make_policy<Policy>(top_capacity_blocks_, options.policy)),
         scorer_(make_scorer(options.grid, top_capacity_blocks_)) {
+    KVTIER_ASSERT(options.block_tokens >= 1, "a block holds at least one token");
     KVTIER_ASSERT(stack_.levels() >= 1, "a cache manager needs at least one tier");
     KVTIER_ASSERT(stack_.levels() <= 255, "levels are reported in 8 bits");
     KVTIER_ASSERT(full_block_bytes_ > 0, "a block must have bytes");
