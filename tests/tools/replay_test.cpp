@@ -234,6 +234,10 @@ TEST(replay, the_bare_command_compares_policies_on_the_default_workload) {
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("predictive"), std::string::npos);
   EXPECT_NE(table.out.find("hbm+dram-lru"), std::string::npos);
+  // Only an offline policy chosen: the comparison runs, the projection (which needs an online one) does not.
+  const tool_result offline = run_tool("replay --policy belady --json");
+  ASSERT_EQ(offline.exit_code, 0) << offline.err;
+  EXPECT_FALSE(nlohmann::json::parse(offline.out).contains("projection"));
   // The embedded workload is fixed by its seed (docs/traces.md, "Synthetic workload").
   EXPECT_EQ(doc["requests"], 4713);
   EXPECT_EQ(doc["block_refs"], 128640);

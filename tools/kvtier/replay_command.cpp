@@ -566,6 +566,12 @@ void run_replay(const replay_options& o) {
   if (tiered && policies.size() != 1) {
     report_input_error({"--policy", 0, ""}, "--tiers replays one policy through the cache manager");
   }
+  // The policy of kvtier's stack in the projection: the first chosen one that can run online.
+  const auto online = std::find_if(policies.begin(), policies.end(), [](const policy_entry* p) { return p->tiered; });
+  if (tiered && online == policies.end()) {
+    report_input_error({"--policy", 0, ""}, std::string(policies.front()->name) +
+                                                " needs the future and cannot drive the cache manager (--tiers)");
+  }
   const block_trace trace = load_trace(o);
   const served_model model = load_served_model(o);
 
@@ -602,14 +608,9 @@ void run_replay(const replay_options& o) {
 
   std::optional<tier_plan> plan;
   std::vector<projection_row> projection;
-  if (tiered || comparison) {
-    const policy_entry* ours = policies.front();
-    if (ours->tiered == nullptr) {
-      report_input_error({"--policy", 0, ""},
-                         std::string(ours->name) + " needs the future and cannot drive the cache manager (--tiers)");
-    }
+  if ((tiered || comparison) && online != policies.end()) {
     plan = resolve_tiers(tiered ? o.tiers : default_tiers, model);
-    projection = run_projection(trace, model, *plan, *ours, trace.block_refs() * 4 >= (std::uint64_t{1} << 24));
+    projection = run_projection(trace, model, *plan, **online, trace.block_refs() * 4 >= (std::uint64_t{1} << 24));
   }
 
   const double ceiling = trace.block_refs() == 0
@@ -656,19 +657,17 @@ void run_replay(const replay_options& o) {
   if (!results.empty()) {
     fmt::print("\n{:<18} {:>10} {:>8} {:>8} {:>8} {:>11} {:>11}\n", "policy", "capacity", "block%", "prefix%", "token%",
                "evictions", "M refs/s");
-    std::size_t previous_capacity = results.front().capacity_blocks;
-    const bool by_capacity = comparison;
+    // The comparison groups its rows by capacity, one block of policies each.
     std::vector<const replay_result*> ordered;
     for (const replay_result& r : results) ordered.push_back(&r);
-    if (by_capacity) {
+    if (comparison) {
       std::stable_sort(ordered.begin(), ordered.end(), [](const replay_result* a, const replay_result* b) {
         return a->capacity_blocks < b->capacity_blocks;
       });
-      previous_capacity = ordered.front()->capacity_blocks;
     }
-    for (const replay_result* r : ordered) {
-      if (by_capacity && r->capacity_blocks != previous_capacity) fmt::print("\n");
-      previous_capacity = r->capacity_blocks;
+    for (std::size_t i = 0; i < ordered.size(); ++i) {
+      const replay_result* r = ordered[i];
+      if (comparison && i > 0 && r->capacity_blocks != ordered[i - 1]->capacity_blocks) fmt::print("\n");
       fmt::print("{:<18} {:>10} {:>8.2f} {:>8.2f} {:>8.2f} {:>11} {:>11.1f}\n", r->policy, r->capacity_blocks,
                  100.0 * r->stats.block_hit_rate(), 100.0 * r->stats.prefix_hit_rate(),
                  100.0 * r->stats.token_hit_rate(), r->stats.evictions,
