@@ -117,6 +117,11 @@ TEST(replay, bad_traces_name_file_and_line) {
   const std::string bad_field =
       temp_file("badfield.jsonl", two_requests + "{\"timestamp\": 2, \"input_length\": \"x\", \"hash_ids\": []}\n");
   expect_error("replay --trace " + bad_field + " --capacity-blocks 4 --json", bad_field + ":3: field 'input_length': ");
+  const std::string chat = temp_file("badchat.jsonl",
+                                     "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}\n"
+                                     "{\"messages\": [{\"role\": \"user\", \"content\": 3}]}\n");
+  expect_error("replay --trace " + chat + " --capacity-blocks 4", chat + ":2: field 'messages[0].content': ");
+  expect_error("replay --trace " + chat + " --tiers hbm=1GB", chat + ":2: ");
   const std::string empty = temp_file("empty.jsonl", "");
   expect_error("replay --trace " + empty + " --capacity-blocks 4", empty + ": empty trace");
 }
