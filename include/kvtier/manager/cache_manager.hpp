@@ -405,7 +405,9 @@ class cache_manager {
                              std::span<const std::byte> bytes) {
     request_state& state = state_of(request);
     ++state.stats.missed_blocks;
-    const admit_outcome outcome = access(state, position, block, entry_for(block.key), bytes, origin::computed);
+    entry& e = entry_for(block.key);
+    state.stats.cached_blocks += e.level != no_level ? 1 : 0;
+    const admit_outcome outcome = access(state, position, block, e, bytes, origin::computed);
     if (outcome == admit_outcome::stored) {
       ++state.stats.stored_blocks;
       state.stats.stored_bytes += bytes.size();

@@ -118,6 +118,7 @@ struct request_stats {
   std::vector<std::uint64_t> hit_blocks;  ///< per level
   std::uint64_t hit_tokens = 0;
   std::uint64_t missed_blocks = 0;  ///< blocks after the matched prefix that were admitted
+  std::uint64_t cached_blocks = 0;  ///< of those, blocks some tier already held (behind a broken prefix)
   std::uint64_t stored_blocks = 0;
   std::uint64_t stored_bytes = 0;
   friend bool operator==(const request_stats&, const request_stats&) = default;

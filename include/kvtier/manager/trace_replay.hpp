@@ -54,11 +54,9 @@ template <class Manager>
         hit_tokens[match.levels[i]] += refs[i].tokens;
         continue;
       }
-      const bool cached = manager.level_of(refs[i].key).has_value();
-      const admit_outcome outcome = manager.admit(handle, i, refs[i]);
-      stats.block_hits += cached || outcome == admit_outcome::refreshed ? 1 : 0;
+      static_cast<void>(manager.admit(handle, i, refs[i]));
     }
-    static_cast<void>(manager.release(handle));
+    stats.block_hits += manager.release(handle).cached_blocks;  // held by a tier, behind the first miss
     if (on_request) on_request(request, hit_tokens);
     done += request.block_count;
     if (done >= next_report) {
