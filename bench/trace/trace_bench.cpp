@@ -74,7 +74,7 @@ BENCHMARK(BM_trace_simdjson_walk_agent_jsonl)->Unit(benchmark::kMillisecond);
 // Baseline: chained XXH3-128 over 2 KiB blocks of in-memory bytes.
 void BM_trace_hash_block_chain(benchmark::State& state) {
   const std::string stream(std::size_t{1} << 24, 'x');
-  std::vector<kvtier::block_hash> chain;
+  std::vector<kvtier::block_key> chain;
   for (auto _ : state) {
     chain.clear();
     benchmark::DoNotOptimize(kvtier::hash_block_chain(stream, {}, chain));

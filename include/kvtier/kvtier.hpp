@@ -1,6 +1,7 @@
 #pragma once
 // Everything in kvtier::kvtier. The optional parts have their own umbrellas and targets:
 // <kvtier/io.hpp> (kvtier::io) and <kvtier/trace.hpp> (kvtier::trace); CUDA is in cuda/.
+#include <kvtier/block_key.hpp>
 #include <kvtier/copy/concepts.hpp>
 #include <kvtier/copy/cpu_gather_scatter.hpp>
 #include <kvtier/copy/engine_choice.hpp>
@@ -9,7 +10,12 @@
 #include <kvtier/copy/transfer_geometry.hpp>
 #include <kvtier/error.hpp>
 #include <kvtier/float16.hpp>
+#include <kvtier/manager/cache_manager.hpp>
+#include <kvtier/manager/concepts.hpp>
+#include <kvtier/manager/make_policy.hpp>
+#include <kvtier/manager/model_block_sizer.hpp>
 #include <kvtier/manager/projection.hpp>
+#include <kvtier/manager/trace_replay.hpp>
 #include <kvtier/policy/arc_policy.hpp>
 #include <kvtier/policy/belady_policy.hpp>
 #include <kvtier/policy/cost_aware_ewma_admission.hpp>

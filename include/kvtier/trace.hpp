@@ -4,3 +4,4 @@
 #include <kvtier/kvtier.hpp>
 #include <kvtier/trace/chat_reader.hpp>
 #include <kvtier/trace/mooncake_reader.hpp>
+#include <kvtier/trace/trace_reader.hpp>

@@ -13,19 +13,19 @@
 namespace kvtier {
 namespace {
 
-constexpr block_hash zero_salt{};
+constexpr block_key zero_salt{};
 
 TEST(BlockHasher, FixedExpectedHashes) {
   const std::string block0(2048, 'a');
   const std::string block1(100, 'b');
-  const block_hash h0 = chain_block_hash(zero_salt, block0);
-  EXPECT_EQ(h0, (block_hash{0x5b657ba71454bfb5ull, 0xf6e9823d09aee4ecull}));
-  const block_hash h1 = chain_block_hash(h0, block1);
-  EXPECT_EQ(h1, (block_hash{0x9a423af417231358ull, 0x47036938a1a7bb3dull}));
+  const block_key h0 = chain_block_hash(zero_salt, block0);
+  EXPECT_EQ(h0, (block_key{0x5b657ba71454bfb5ull, 0xf6e9823d09aee4ecull}));
+  const block_key h1 = chain_block_hash(h0, block1);
+  EXPECT_EQ(h1, (block_key{0x9a423af417231358ull, 0x47036938a1a7bb3dull}));
 
-  const block_hash salt = block_hash_of("llama-3.1-8b");
-  EXPECT_EQ(salt, (block_hash{0x6679ea3f9253ff1full, 0xbf69becb3b98e3c0ull}));
-  EXPECT_EQ(chain_block_hash(salt, block0), (block_hash{0x2bcb3d98d1559ec5ull, 0x513e419dd035180aull}));
+  const block_key salt = block_hash_of("llama-3.1-8b");
+  EXPECT_EQ(salt, (block_key{0x6679ea3f9253ff1full, 0xbf69becb3b98e3c0ull}));
+  EXPECT_EQ(chain_block_hash(salt, block0), (block_key{0x2bcb3d98d1559ec5ull, 0x513e419dd035180aull}));
 }
 
 TEST(BlockHasher, TokenIdStreamIsLittleEndian) {
@@ -37,22 +37,22 @@ TEST(BlockHasher, TokenIdStreamIsLittleEndian) {
   ASSERT_EQ(stream.size(), 2048u);
   EXPECT_EQ(static_cast<unsigned char>(stream[0]), 1u);
   EXPECT_EQ(static_cast<unsigned char>(stream[4]), 2u);
-  std::vector<block_hash> chain;
+  std::vector<block_key> chain;
   EXPECT_EQ(hash_block_chain(stream, {512, counting.bytes_per_token(), zero_salt}, chain), 1u);
-  EXPECT_EQ(chain.front(), (block_hash{0xecd42035a4a28d35ull, 0x1ccf0b7282d7a2c9ull}));
+  EXPECT_EQ(chain.front(), (block_key{0xecd42035a4a28d35ull, 0x1ccf0b7282d7a2c9ull}));
 }
 
 TEST(BlockHasher, ChainIsPrefixClosedAndSalted) {
   const block_hasher_params params{4, 4, zero_salt};  // 16-byte blocks
-  std::vector<block_hash> a;
-  std::vector<block_hash> b;
+  std::vector<block_key> a;
+  std::vector<block_key> b;
   EXPECT_EQ(hash_block_chain("0123456789abcdefXXXXXXXXXXXXXXXXtail", params, a), 3u);
   EXPECT_EQ(hash_block_chain("0123456789abcdefYYYYYYYYYYYYYYYYtail", params, b), 3u);
   EXPECT_EQ(a[0], b[0]);
   EXPECT_NE(a[1], b[1]);
   EXPECT_NE(a[2], b[2]) << "equal block bytes after a different prefix must hash differently";
 
-  std::vector<block_hash> salted;
+  std::vector<block_key> salted;
   block_hasher_params other = params;
   other.salt = block_hash_of("another model");
   ASSERT_EQ(hash_block_chain("0123456789abcdef", other, salted), 1u);
@@ -67,25 +67,25 @@ TEST(BlockHasher, IncrementalChainMatchesWholeChain) {
     const std::string piece(static_cast<std::size_t>(i % 7 + 3), static_cast<char>('a' + i % 26));
     chain.stream().append(piece);
     whole.append(piece);
-    std::vector<block_hash> incremental;
-    std::vector<block_hash> direct;
+    std::vector<block_key> incremental;
+    std::vector<block_key> direct;
     chain.chain_of_prefix(whole.size(), incremental);
     hash_block_chain(whole, params, direct);
     ASSERT_EQ(incremental, direct) << "after " << whole.size() << " bytes";
   }
-  std::vector<block_hash> shorter;
+  std::vector<block_key> shorter;
   chain.chain_of_prefix(40, shorter);
-  std::vector<block_hash> direct;
+  std::vector<block_key> direct;
   hash_block_chain(std::string_view(whole).substr(0, 40), params, direct);
   EXPECT_EQ(shorter, direct);
 }
 
 TEST(BlockHasher, OrderingAndHashing) {
-  static_assert(block_hash{1, 0} > block_hash{0, ~0ull});
-  static_assert(block_hash{1, 2} == block_hash{1, 2});
-  std::set<block_hash> ordered{{2, 1}, {1, 2}, {1, 1}};
-  EXPECT_EQ(*ordered.begin(), (block_hash{1, 1}));
-  EXPECT_NE(std::hash<block_hash>{}({1, 2}), std::hash<block_hash>{}({2, 1}));
+  static_assert(block_key{1, 0} > block_key{0, ~0ull});
+  static_assert(block_key{1, 2} == block_key{1, 2});
+  std::set<block_key> ordered{{2, 1}, {1, 2}, {1, 1}};
+  EXPECT_EQ(*ordered.begin(), (block_key{1, 1}));
+  EXPECT_NE(std::hash<block_key>{}({1, 2}), std::hash<block_key>{}({2, 1}));
 }
 
 }  // namespace

@@ -1,10 +1,15 @@
 #pragma once
 // The eviction policies `kvtier replay --policy` knows, in one table: the only place where a
 // policy is chosen at run time. Each entry erases the policy's type at the level of a whole replay
-// (no virtual call per reference); adding a policy is one line.
+// (no virtual call per reference), in the one-cache simulator and, for online policies, through
+// the cache manager over simulated tiers; adding a policy is one line.
 #include <kvtier/kvtier.hpp>
+#include <kvtier/manager/cache_manager.hpp>
+#include <kvtier/manager/trace_replay.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 
@@ -13,33 +18,64 @@ namespace kvtier::cli {
 using replay_function = hit_stats (*)(const block_trace& trace, std::size_t capacity_blocks,
                                       const simulate_options& options);
 
+/// A hierarchy of simulated tiers and the block size it holds.
+struct tiered_setup {
+  std::span<const tier_spec> tiers;  ///< fastest first
+  std::uint64_t kv_bytes_per_token = 0;
+};
+using request_observer = std::function<void(const trace_request&, std::span<const std::uint64_t>)>;
+using tiered_function = tiered_replay_stats (*)(const block_trace& trace, const tiered_setup& setup,
+                                                const simulate_options& options, const request_observer& observer);
+
 struct policy_entry {
   std::string_view name;
   std::string_view summary;
   replay_function replay;
-  bool in_all = true;  ///< part of `--policy all`
+  tiered_function tiered = nullptr;  ///< null for offline policies, which cannot drive the manager
+  bool in_all = true;                ///< part of `--policy all`
 };
 
 template <eviction_policy P>
 hit_stats replay_with(const block_trace& trace, std::size_t capacity_blocks, const simulate_options& options) {
-  P policy(capacity_blocks);
+  P policy = make_policy<P>(capacity_blocks);
   if constexpr (requires { policy.reserve_ids(std::size_t{}); }) policy.reserve_ids(trace.unique_blocks);
   return simulate(trace, policy, options);
 }
 
+template <eviction_policy P>
+tiered_replay_stats tiered_replay_with(const block_trace& trace, const tiered_setup& setup,
+                                       const simulate_options& options, const request_observer& observer) {
+  runtime_tier_stack stack;
+  for (const tier_spec& spec : setup.tiers) stack.push_back(any_tier::make<simulated_tier>(spec));
+  cache_manager<runtime_tier_stack, model_block_sizer, beta_bernoulli_predictor<>, P> manager(
+      model_block_sizer::from_bytes_per_token(setup.kv_bytes_per_token),
+      cache_manager_options{.block_tokens = trace.block_tokens}, std::move(stack));
+  return replay_through_manager(trace, manager, options, observer);
+}
+
+template <eviction_policy P>
+constexpr policy_entry entry(std::string_view name, std::string_view summary) {
+  if constexpr (offline_policy<P>) {
+    return {name, summary, &replay_with<P>};
+  } else {
+    return {name, summary, &replay_with<P>, &tiered_replay_with<P>};
+  }
+}
+
 inline std::span<const policy_entry> policy_table() {
   static constexpr policy_entry table[] = {
-      {"lru", "least recently used (vLLM prefix cache, SGLang radix tree)", &replay_with<lru_policy>},
-      {"lfu", "least frequently used while resident, LRU among equals", &replay_with<lfu_policy>},
-      {"arc", "adaptive replacement cache (Megiddo & Modha 2003)", &replay_with<arc_policy>},
-      {"s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al. 2023)", &replay_with<s3fifo_policy>},
-      {"second-sight-lru", "LRU that stores a block only when seen a second time",
-       &replay_with<second_sight_admission<lru_policy>>},
-      {"tinylfu-lru", "W-TinyLFU: LRU window, frequency-sketch admission to an LRU main",
-       &replay_with<tinylfu_admission<lru_policy>>},
-      {"ewma-lru", "LRU with cost-aware EWMA admission (reuse rate x recompute cost)",
-       &replay_with<cost_aware_ewma_admission<lru_policy>>},
-      {"belady", "Belady's MIN, the offline optimum (uses the future)", &replay_with<belady_policy>},
+      entry<predictive_policy<>>("predictive", "kvtier: reuse predicted per context (Beta-Bernoulli), prefix-aware"),
+      entry<lru_policy>("lru", "least recently used (vLLM prefix cache, SGLang radix tree)"),
+      entry<lfu_policy>("lfu", "least frequently used while resident, LRU among equals"),
+      entry<arc_policy>("arc", "adaptive replacement cache (Megiddo & Modha 2003)"),
+      entry<s3fifo_policy>("s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al. 2023)"),
+      entry<second_sight_admission<lru_policy>>("second-sight-lru",
+                                                "LRU that stores a block only when seen a second time"),
+      entry<tinylfu_admission<lru_policy>>("tinylfu-lru",
+                                           "W-TinyLFU: LRU window, frequency-sketch admission to an LRU main"),
+      entry<cost_aware_ewma_admission<lru_policy>>("ewma-lru",
+                                                   "LRU with cost-aware EWMA admission (reuse rate x recompute cost)"),
+      entry<belady_policy>("belady", "Belady's MIN, the offline optimum (uses the future)"),
   };
   return table;
 }

@@ -3,8 +3,9 @@
 // ladder of concepts tier -> evicting_tier -> async_tier. A tier stores bytes (or, when simulated,
 // only accounts for them) and knows its capacity and the modelled time of a transfer; which block
 // leaves is decided by a policy (policy/concepts.hpp) or, by default, by the tier's own order.
+#include <kvtier/block_key.hpp>
+
 #include <array>
-#include <compare>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -14,23 +15,6 @@
 #include <vector>
 
 namespace kvtier {
-
-/// The identity of a block: a 128-bit salted chained hash of its tokens (and of every block before
-/// it in its request). Two blocks with the same key hold the same KV.
-struct block_key {
-  std::uint64_t hi = 0;
-  std::uint64_t lo = 0;
-  friend constexpr auto operator<=>(const block_key&, const block_key&) = default;
-  friend constexpr bool operator==(const block_key&, const block_key&) = default;
-};
-
-/// Hash functor for unordered containers. The key is already a good hash; folding the halves with
-/// an odd multiplier keeps it good when only one half varies.
-struct block_key_hash {
-  [[nodiscard]] constexpr std::size_t operator()(const block_key& key) const noexcept {
-    return static_cast<std::size_t>(key.lo ^ (key.hi * 0x9E3779B97F4A7C15ull) ^ (key.hi >> 29));
-  }
-};
 
 /// The six kinds of memory a node offers for KV (DESIGN.md §4), fastest first.
 enum class tier_kind : std::uint8_t { hbm, dram, cxl, nvme, rdma, pfs };

@@ -10,15 +10,14 @@
 // are fixed above). The salt separates namespaces that must never share KV: a model, a LoRA
 // adapter, a tenant; block_hash_of() derives one from a name.
 #define XXH_INLINE_ALL
+#include <kvtier/block_key.hpp>
 #include <kvtier/detail/assert.hpp>
 
 #include <xxhash.h>
 
 #include <array>
-#include <compare>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,29 +26,13 @@
 
 namespace kvtier {
 
-/// A 128-bit block identity. Ordered by (hi, lo).
-struct block_hash {
-  std::uint64_t hi = 0;
-  std::uint64_t lo = 0;
-  friend constexpr auto operator<=>(const block_hash&, const block_hash&) = default;
-  friend constexpr bool operator==(const block_hash&, const block_hash&) = default;
-};
-
-/// std::hash-style functor for unordered containers keyed by block_hash: the bits are already
-/// uniformly mixed, so folding the halves is enough.
-struct block_hash_hasher {
-  [[nodiscard]] std::size_t operator()(const block_hash& h) const noexcept {
-    return static_cast<std::size_t>(h.lo ^ (h.hi * 0x9E3779B97F4A7C15ull));
-  }
-};
-
 namespace detail {
 
 inline void store_le64(std::uint64_t value, unsigned char* out) noexcept {
   for (int i = 0; i < 8; ++i) out[i] = static_cast<unsigned char>(value >> (8 * i));
 }
 
-[[nodiscard]] inline std::array<unsigned char, 16> block_hash_bytes(const block_hash& h) noexcept {
+[[nodiscard]] inline std::array<unsigned char, 16> block_hash_bytes(const block_key& h) noexcept {
   std::array<unsigned char, 16> bytes{};
   store_le64(h.hi, bytes.data());
   store_le64(h.lo, bytes.data() + 8);
@@ -59,8 +42,7 @@ inline void store_le64(std::uint64_t value, unsigned char* out) noexcept {
 }  // namespace detail
 
 /// H(previous ‖ block): one link of the chain. `previous` is the salt for a request's first block.
-[[nodiscard]] inline block_hash chain_block_hash(const block_hash& previous,
-                                                 std::span<const std::byte> block) noexcept {
+[[nodiscard]] inline block_key chain_block_hash(const block_key& previous, std::span<const std::byte> block) noexcept {
   XXH3_state_t state;
   XXH3_INITSTATE(&state);
   XXH3_128bits_reset(&state);
@@ -71,12 +53,12 @@ inline void store_le64(std::uint64_t value, unsigned char* out) noexcept {
   return {digest.high64, digest.low64};
 }
 
-[[nodiscard]] inline block_hash chain_block_hash(const block_hash& previous, std::string_view block) noexcept {
+[[nodiscard]] inline block_key chain_block_hash(const block_key& previous, std::string_view block) noexcept {
   return chain_block_hash(previous, std::as_bytes(std::span<const char>(block.data(), block.size())));
 }
 
 /// A salt from a name (model id, adapter, tenant): XXH3-128 of its UTF-8 bytes.
-[[nodiscard]] inline block_hash block_hash_of(std::string_view name) noexcept {
+[[nodiscard]] inline block_key block_hash_of(std::string_view name) noexcept {
   const XXH128_hash_t digest = XXH3_128bits(name.data(), name.size());
   return {digest.high64, digest.low64};
 }
@@ -85,7 +67,7 @@ inline void store_le64(std::uint64_t value, unsigned char* out) noexcept {
 struct block_hasher_params {
   std::uint32_t block_tokens = 512;
   std::uint32_t bytes_per_token = 4;  ///< the tokenizer's stream bytes per token
-  block_hash salt{};
+  block_key salt{};
   friend constexpr bool operator==(const block_hasher_params&, const block_hasher_params&) = default;
 
   [[nodiscard]] constexpr std::uint64_t block_bytes() const noexcept {
@@ -96,10 +78,10 @@ struct block_hasher_params {
 /// Hashes a whole stream into its chain: one hash per block_bytes() (the last may be partial).
 /// Appends to `out`; returns the number of hashes appended.
 inline std::size_t hash_block_chain(std::string_view stream, const block_hasher_params& params,
-                                    std::vector<block_hash>& out) {
+                                    std::vector<block_key>& out) {
   KVTIER_ASSERT(params.block_bytes() > 0, "block_tokens and bytes_per_token must be positive");
   const std::size_t block = static_cast<std::size_t>(params.block_bytes());
-  block_hash previous = params.salt;
+  block_key previous = params.salt;
   std::size_t count = 0;
   for (std::size_t start = 0; start < stream.size(); start += block, ++count) {
     previous = chain_block_hash(previous, stream.substr(start, block));
@@ -122,17 +104,17 @@ class incremental_block_chain {
   [[nodiscard]] const std::string& stream() const noexcept { return stream_; }
 
   /// Appends to `out` the chain of the stream's first `prefix_bytes` bytes.
-  void chain_of_prefix(std::size_t prefix_bytes, std::vector<block_hash>& out) {
+  void chain_of_prefix(std::size_t prefix_bytes, std::vector<block_key>& out) {
     KVTIER_ASSERT(prefix_bytes <= stream_.size(), "prefix beyond the stream");
     const std::size_t block = static_cast<std::size_t>(params_.block_bytes());
     const std::size_t full = prefix_bytes / block;
     while (full_.size() < full) {
-      const block_hash previous = full_.empty() ? params_.salt : full_.back();
+      const block_key previous = full_.empty() ? params_.salt : full_.back();
       full_.push_back(chain_block_hash(previous, std::string_view(stream_).substr(full_.size() * block, block)));
     }
     out.insert(out.end(), full_.begin(), full_.begin() + static_cast<std::ptrdiff_t>(full));
     if (prefix_bytes % block != 0) {
-      const block_hash previous = full == 0 ? params_.salt : full_[full - 1];
+      const block_key previous = full == 0 ? params_.salt : full_[full - 1];
       out.push_back(chain_block_hash(previous, std::string_view(stream_).substr(full * block, prefix_bytes % block)));
     }
   }
@@ -142,23 +124,20 @@ class incremental_block_chain {
  private:
   block_hasher_params params_;
   std::string stream_;
-  std::vector<block_hash> full_;
+  std::vector<block_key> full_;
 };
 
 /// Numbers distinct hashes in first-seen order: the external ids that block_trace_builder takes.
 class block_hash_numbering {
  public:
   void reserve(std::size_t hashes) { numbers_.reserve(hashes); }
-  [[nodiscard]] std::uint64_t operator()(const block_hash& h) {
+  [[nodiscard]] std::uint64_t operator()(const block_key& h) {
     return numbers_.try_emplace(h, numbers_.size()).first->second;
   }
   [[nodiscard]] std::size_t size() const noexcept { return numbers_.size(); }
 
  private:
-  std::unordered_map<block_hash, std::uint64_t, block_hash_hasher> numbers_;
+  std::unordered_map<block_key, std::uint64_t, block_key_hash> numbers_;
 };
 
 }  // namespace kvtier
-
-template <>
-struct std::hash<kvtier::block_hash> : kvtier::block_hash_hasher {};

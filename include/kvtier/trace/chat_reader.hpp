@@ -80,7 +80,7 @@ enum class chat_format : std::uint8_t { detect, sharegpt, openai, lmsys, agent }
 struct chat_reader_options {
   chat_format format = chat_format::detect;  ///< anything but detect requires that format's records
   std::uint32_t block_tokens = 512;
-  block_hash salt{};
+  block_key salt{};
   std::uint64_t session_gap_ms = 1'000;  ///< untimed files: arrival spacing of conversations
   std::uint64_t turn_gap_ms = 30'000;    ///< untimed files: spacing of one conversation's turns
   friend constexpr bool operator==(const chat_reader_options&, const chat_reader_options&) = default;
@@ -486,7 +486,7 @@ class chat_converter {
   std::vector<segment> segments_;
   std::string rendered_;
   std::vector<chat_call> calls_;
-  std::vector<block_hash> hashes_;
+  std::vector<block_key> hashes_;
   std::vector<block_type> types_;
   std::vector<std::string> session_names_;
 };

@@ -148,6 +148,16 @@ class mooncake_line_parser {
   std::string_view field_;
 };
 
+/// Parses text[start, end) as one request line, blanks around it trimmed and blank lines skipped;
+/// `readable` counts the bytes readable from `text` (simdjson padding included).
+inline void parse_trimmed_line(mooncake_line_parser& parser, const char* text, std::size_t start, std::size_t end,
+                               std::size_t readable, std::uint64_t line) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (start < end && blank(text[start])) ++start;
+  while (end > start && blank(text[end - 1])) --end;
+  if (end > start) parser.parse(text + start, end - start, readable - start, line);
+}
+
 struct file_closer {
   void operator()(std::FILE* f) const noexcept { std::fclose(f); }
 };
@@ -185,11 +195,7 @@ struct file_closer {
       if (found == nullptr && !eof) break;  // incomplete line: read more
       const std::size_t end =
           found != nullptr ? static_cast<std::size_t>(static_cast<const char*>(found) - buffer.data()) : filled;
-      ++line;
-      std::size_t first = start, last = end;
-      while (first < last && (buffer[first] == ' ' || buffer[first] == '\t' || buffer[first] == '\r')) ++first;
-      while (last > first && (buffer[last - 1] == ' ' || buffer[last - 1] == '\t' || buffer[last - 1] == '\r')) --last;
-      if (last > first) parser.parse(buffer.data() + first, last - first, buffer.size() - first, line);
+      detail::parse_trimmed_line(parser, buffer.data(), start, end, buffer.size(), ++line);
       start = end + 1;
     }
     if (start < filled) {

@@ -157,8 +157,8 @@ struct workload_call {
 
 /// Appends the chain of a prompt made of `segments` (see the header comment).
 inline void hash_segment_prompt(std::span<const workload_segment> segments, std::uint32_t block_tokens,
-                                std::vector<block_hash>& hashes, std::vector<block_type>& types) {
-  block_hash previous{};
+                                std::vector<block_key>& hashes, std::vector<block_type>& types) {
+  block_key previous{};
   std::array<std::uint64_t, 3> record{};
   XXH3_state_t state;
   XXH3_INITSTATE(&state);
@@ -276,7 +276,7 @@ inline void hash_segment_prompt(std::span<const workload_segment> segments, std:
 
   block_trace_builder builder("synthetic workload (seed " + std::to_string(params.seed) + ")", params.block_tokens);
   block_hash_numbering numbering;
-  std::vector<block_hash> hashes;
+  std::vector<block_key> hashes;
   std::vector<block_type> types;
   for (const std::size_t index : order) {
     const auto& call = calls[index];

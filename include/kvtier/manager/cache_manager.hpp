@@ -1,0 +1,526 @@
+#pragma once
+// cache_manager: what an inference engine calls. It composes, each as a template parameter a user
+// may replace with a type of their own:
+//   Stack      the tiers, fastest first (tier_stack<...> or runtime_tier_stack; tier_hierarchy);
+//   Sizer      bytes of a block from the model's exact sizing (block_sizer; model_block_sizer);
+//   Predictor  the reuse predictor of the default policy (reuse_predictor; beta_bernoulli_predictor);
+//   Policy     eviction and admission of the top tier (eviction_policy; predictive_policy);
+//   Scorer     head-granular scores of the top tier's blocks (scorer; ema_scorer);
+//   Planner    layer-wise prefetch of blocks below the top tier (prefetch_planner; layer_pipeline_planner).
+//
+// A block's identity is its block_key, the salted chained XXH3-128 of its token ids
+// (chain_tokens, block_hasher.hpp). The top tier holds exactly the blocks the policy holds; a block
+// the policy evicts moves one level down, and a full lower level pushes its own oldest block down
+// in turn (the tier's own order), out of the hierarchy from the bottom. A hit below the top is
+// delivered from where it is and then moves to the top when the policy admits it (promotion).
+//
+// A hit is a block whose bytes were read: a block the metadata places in a tier but whose `find`
+// fails (a failed transfer, a damaged file) ends the matched prefix there, is forgotten, and counts
+// as a failed read; the caller never receives bytes it did not ask for (tiers never return another
+// key's bytes, tier requirement 3).
+//
+// Locking: one std::mutex guards all of the manager's state (metadata, policy, scorer, statistics,
+// staging buffers) and every call into the tiers; each public member function takes it once, so
+// every operation is atomic with respect to the others and requests may call from any thread. The
+// sink of match_prefix runs under that lock: it should copy the bytes it is given and must not call
+// back into the manager. Statistics of a request are kept in that request's own record.
+#define XXH_INLINE_ALL
+#include <kvtier/detail/assert.hpp>
+#include <kvtier/manager/concepts.hpp>
+#include <kvtier/manager/make_policy.hpp>
+#include <kvtier/manager/model_block_sizer.hpp>
+#include <kvtier/policy/concepts.hpp>
+#include <kvtier/policy/predictive_policy.hpp>
+#include <kvtier/predict/beta_bernoulli_predictor.hpp>
+#include <kvtier/predict/context_classifier.hpp>
+#include <kvtier/prefetch/layer_pipeline.hpp>
+#include <kvtier/score/ema_scorer.hpp>
+#include <kvtier/tier/concepts.hpp>
+#include <kvtier/trace/block_hasher.hpp>
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace kvtier {
+
+struct cache_manager_options {
+  std::uint32_t block_tokens = 512;
+  block_key salt{};                   ///< keeps models, adapters and tenants apart (block_hash_of)
+  head_grid grid{};                   ///< layers × KV heads the scorer tracks per block
+  predictive_policy_params policy{};  ///< for the predictive policy; capacity comes from the top tier
+  friend constexpr bool operator==(const cache_manager_options&, const cache_manager_options&) = default;
+};
+
+template <tier_hierarchy Stack, block_sizer Sizer = model_block_sizer,
+          reuse_predictor Predictor = beta_bernoulli_predictor<>,
+          eviction_policy Policy = predictive_policy<taxonomy_classifier, Predictor>, scorer Scorer = ema_scorer,
+          prefetch_planner Planner = layer_pipeline_planner>
+class cache_manager {
+  static_assert(!offline_policy<Policy>,
+                "the cache manager runs online: a policy that needs the future cannot drive it");
+
+ public:
+  using stack_type = Stack;
+  using policy_type = Policy;
+
+  /// Builds the stack in place from `stack_args`; the policy's capacity is the top tier's bytes
+  /// over the bytes of a full block.
+  template <class... StackArgs>
+  explicit cache_manager(Sizer sizer, const cache_manager_options& options, StackArgs&&... stack_args)
+      : options_(options),
+        sizer_(std::move(sizer)),
+        stack_(std::forward<StackArgs>(stack_args)...),
+        full_block_bytes_(sizer_.block_bytes(options.block_tokens)),
+        top_capacity_blocks_(top_capacity_blocks(stack_, full_block_bytes_)),
+        policy_(make_policy<Policy>(top_capacity_blocks_, options.policy)),
+        scorer_(make_scorer(options.grid, top_capacity_blocks_)) {
+    KVTIER_ASSERT(options.block_tokens >= 1, "a block holds at least one token");
+    KVTIER_ASSERT(stack_.levels() >= 1, "a cache manager needs at least one tier");
+    KVTIER_ASSERT(stack_.levels() <= 255, "levels are reported in 8 bits");
+    KVTIER_ASSERT(full_block_bytes_ > 0, "a block must have bytes");
+    stats_.levels.resize(stack_.levels());
+    for (std::size_t i = 0; i <= stack_.levels(); ++i) {
+      staging_.push_back(std::make_unique_for_overwrite<std::byte[]>(static_cast<std::size_t>(full_block_bytes_)));
+    }
+    free_slots_.reserve(top_capacity_blocks_);
+    for (std::size_t slot = top_capacity_blocks_; slot-- > 0;) free_slots_.push_back(static_cast<std::uint32_t>(slot));
+  }
+
+  cache_manager(const cache_manager&) = delete;
+  cache_manager& operator=(const cache_manager&) = delete;
+
+  /// The chain of block references of a prompt given as token ids: block i's key hashes the salt
+  /// (or block i−1's key) and the little-endian bytes of its token ids; the last block may be partial.
+  [[nodiscard]] std::vector<block_ref> chain_tokens(std::span<const std::uint32_t> token_ids,
+                                                    block_type type = block_type::unknown) const {
+    std::vector<block_ref> refs;
+    std::vector<std::byte> bytes;
+    block_key previous = options_.salt;
+    for (std::size_t start = 0; start < token_ids.size(); start += options_.block_tokens) {
+      const std::size_t count = std::min<std::size_t>(options_.block_tokens, token_ids.size() - start);
+      bytes.resize(count * 4);
+      for (std::size_t i = 0; i < count; ++i) {
+        for (std::size_t b = 0; b < 4; ++b) bytes[4 * i + b] = static_cast<std::byte>(token_ids[start + i] >> (8 * b));
+      }
+      previous = chain_block_hash(previous, bytes);
+      refs.push_back({previous, static_cast<std::uint32_t>(count), type});
+    }
+    return refs;
+  }
+
+  [[nodiscard]] request_handle begin_request(const request_params& params = {}) {
+    const std::scoped_lock lock(mutex_);
+    const request_handle handle{next_request_++};
+    request_state& state = requests_[handle.id];
+    state.params = params;
+    state.index = static_cast<std::uint32_t>(handle.id);
+    state.stats.hit_blocks.assign(stack_.levels(), 0);
+    return handle;
+  }
+
+  /// Delivers the longest cached prefix of `blocks`: `sink(index, level, bytes)` for each block in
+  /// order, from the level holding it, then promotes it if the policy admits it at the top. Stops
+  /// at the first block that is in no tier or whose bytes cannot be read.
+  template <class Sink>
+  requires std::invocable<Sink&, std::size_t, std::size_t, std::span<const std::byte>>
+  [[nodiscard]] prefix_match match_prefix(request_handle request, std::span<const block_ref> blocks, Sink&& sink) {
+    const std::scoped_lock lock(mutex_);
+    request_state& state = state_of(request);
+    state.blocks = std::max<std::uint32_t>(state.blocks, static_cast<std::uint32_t>(blocks.size()));
+    prefix_match match;
+    std::span<std::byte> load = staging(stack_.levels());
+    for (std::size_t position = 0; position < blocks.size(); ++position) {
+      const block_ref& ref = blocks[position];
+      ++stats_.lookups;
+      const auto it = entries_.find(ref.key);
+      if (it == entries_.end() || it->second.level == no_level) break;
+      entry& e = it->second;
+      const std::size_t level = e.level;
+      const std::optional<std::size_t> length = stack_.visit(level, [&](auto& t) { return t.find(ref.key, load); });
+      if (!length) {
+        forget_unreadable(ref.key, e);
+        break;
+      }
+      sink(position, level, std::span<const std::byte>(load.data(), *length));
+      level_stats& ls = stats_.levels[level];
+      ++ls.hits;
+      ls.hit_tokens += ref.tokens;
+      ls.bytes_read += *length;
+      ++state.stats.hit_blocks[level];
+      state.stats.hit_tokens += ref.tokens;
+      match.levels.push_back(static_cast<std::uint8_t>(level));
+      ++match.blocks;
+      match.tokens += ref.tokens;
+      access(state, position, ref, e, load.first(*length), origin::loaded);
+    }
+    return match;
+  }
+
+  [[nodiscard]] prefix_match match_prefix(request_handle request, std::span<const block_ref> blocks) {
+    return match_prefix(request, blocks, [](std::size_t, std::size_t, std::span<const std::byte>) {});
+  }
+
+  /// Stores the engine's freshly computed KV of block `position` of the request at the top tier (or
+  /// records an access when it is already there). `bytes` must be exactly
+  /// `sizer.block_bytes(block.tokens)`: every layer's K and V with their scales and auxiliary caches.
+  admit_outcome admit(request_handle request, std::size_t position, const block_ref& block,
+                      std::span<const std::byte> bytes) {
+    KVTIER_ASSERT(
+        bytes.size() == sizer_.block_bytes(block.tokens),
+        "a block's bytes must be what the sizer counts for its tokens (scales and auxiliary caches included)");
+    const std::scoped_lock lock(mutex_);
+    return admit_locked(request, position, block, bytes);
+  }
+
+  /// admit for hierarchies that only account for bytes (simulated tiers): the block's length comes
+  /// from the sizer. Every level must be one that stores no bytes.
+  admit_outcome admit(request_handle request, std::size_t position, const block_ref& block) {
+    const std::scoped_lock lock(mutex_);
+    for (std::size_t level = 0; level < stack_.levels(); ++level) {
+      KVTIER_ASSERT(!stack_.visit(level, [](auto& t) { return holds_bytes(t); }),
+                    "admit without bytes is for tiers that store none (simulated tiers)");
+    }
+    const std::uint64_t length = sizer_.block_bytes(block.tokens);
+    KVTIER_ASSERT(length <= full_block_bytes_, "a block holds at most block_tokens tokens");
+    return admit_locked(request, position, block, staging(stack_.levels()).first(static_cast<std::size_t>(length)));
+  }
+
+  /// A read of a top-tier block outside prefill (decode): refreshes its score.
+  void record_access(const block_key& key, double now_s) {
+    const std::scoped_lock lock(mutex_);
+    if (const entry* e = top_entry(key)) scorer_.touch(e->slot, now_s);
+  }
+
+  /// Attention mass per (layer, KV head), layer-major, that the engine measured for a top-tier block.
+  void record_attention(const block_key& key, std::span<const float> mass, double now_s) {
+    const std::scoped_lock lock(mutex_);
+    if (const entry* e = top_entry(key)) scorer_.observe(e->slot, mass, now_s);
+  }
+
+  /// Eviction priority of a top-tier block's (layer, head) cell (higher = sooner); nullopt below the top.
+  [[nodiscard]] std::optional<double> head_priority(const block_key& key, std::size_t layer, std::size_t head,
+                                                    double now_s) const {
+    const std::scoped_lock lock(mutex_);
+    const entry* e = top_entry(key);
+    if (e == nullptr) return std::nullopt;
+    return scorer_.head_priority(e->slot, layer, head, now_s);
+  }
+  [[nodiscard]] std::optional<double> block_priority(const block_key& key, double now_s) const {
+    const std::scoped_lock lock(mutex_);
+    const entry* e = top_entry(key);
+    if (e == nullptr) return std::nullopt;
+    return scorer_.block_priority(e->slot, now_s);
+  }
+
+  /// Ends a request and returns what it alone saw.
+  request_stats release(request_handle request) {
+    const std::scoped_lock lock(mutex_);
+    const auto it = requests_.find(request.id);
+    KVTIER_ASSERT(it != requests_.end(), "release of a request that is not open");
+    request_stats out = std::move(it->second.stats);
+    requests_.erase(it);
+    return out;
+  }
+
+  /// The loads for the next step of a request whose prompt begins with `blocks`: the blocks of its
+  /// cached prefix below the top tier, in position order, and their layer-wise schedule against
+  /// `compute_s` (one entry per layer). Changes nothing.
+  [[nodiscard]] prefetch_plan plan_prefetch(std::span<const block_ref> blocks,
+                                            std::span<const double> compute_s) const {
+    const std::scoped_lock lock(mutex_);
+    prefetch_plan plan;
+    const std::size_t layers = compute_s.size();
+    const std::size_t lower = stack_.levels() - 1;
+    std::vector<tier_link> links(lower);
+    std::vector<double> load_bytes(lower * layers, 0.0);
+    for (std::size_t level = 1; level < stack_.levels(); ++level) {
+      const tier_spec spec = stack_.visit(level, [](auto& t) { return tier_spec(t.spec()); });
+      links[level - 1] = {spec.read_bytes_per_s, spec.latency_s};
+    }
+    for (std::size_t position = 0; position < blocks.size(); ++position) {
+      const auto it = entries_.find(blocks[position].key);
+      if (it == entries_.end() || it->second.level == no_level) break;
+      if (it->second.level == 0) continue;
+      plan.loads.push_back({blocks[position].key, position, it->second.level, it->second.length});
+      for (std::size_t l = 0; l < layers; ++l) {
+        load_bytes[(it->second.level - 1) * layers + l] +=
+            static_cast<double>(it->second.length) / static_cast<double>(layers);
+      }
+    }
+    plan.layers = planner_.plan({compute_s, links, load_bytes});
+    return plan;
+  }
+
+  /// The level holding `key` as far as the metadata knows (a read may still fail).
+  [[nodiscard]] std::optional<std::size_t> level_of(const block_key& key) const {
+    const std::scoped_lock lock(mutex_);
+    const auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.level == no_level) return std::nullopt;
+    return it->second.level;
+  }
+
+  [[nodiscard]] manager_stats stats() const {
+    const std::scoped_lock lock(mutex_);
+    return stats_;
+  }
+  [[nodiscard]] std::size_t levels() const noexcept { return stack_.levels(); }
+  [[nodiscard]] std::uint64_t full_block_bytes() const noexcept { return full_block_bytes_; }
+  [[nodiscard]] std::size_t top_capacity_blocks() const noexcept { return top_capacity_blocks_; }
+  /// The stack, for inspection by a caller that holds no other reference to it while calls run.
+  [[nodiscard]] Stack& stack() noexcept { return stack_; }
+
+ private:
+  static constexpr std::uint8_t no_level = 0xff;
+  static constexpr std::uint32_t no_slot = 0xffffffffU;
+
+  struct entry {
+    block_id id = no_block;
+    std::uint8_t level = no_level;
+    std::uint32_t slot = no_slot;
+    std::uint64_t length = 0;
+  };
+
+  struct request_state {
+    request_params params;
+    std::uint32_t index = 0;
+    std::uint32_t blocks = 0;
+    std::vector<block_id> ids;  ///< by position: the parents the policy sees
+    request_stats stats;
+  };
+
+  template <class T>
+  static bool holds_bytes(const T& tier) {
+    if constexpr (requires { tier.holds_bytes(); }) {
+      return tier.holds_bytes();
+    } else {
+      return T::stores_bytes;
+    }
+  }
+
+  static std::size_t top_capacity_blocks(Stack& stack, std::uint64_t block_bytes) {
+    const std::uint64_t capacity = stack.visit(0, [](auto& t) { return t.capacity_bytes(); });
+    return static_cast<std::size_t>(std::max<std::uint64_t>(1, capacity / std::max<std::uint64_t>(block_bytes, 1)));
+  }
+
+  static Scorer make_scorer(head_grid grid, std::size_t slots) {
+    if constexpr (std::constructible_from<Scorer, head_grid, std::size_t>) {
+      return Scorer(grid, slots);
+    } else {
+      return Scorer{};
+    }
+  }
+
+  std::span<std::byte> staging(std::size_t index) {
+    return {staging_[index].get(), static_cast<std::size_t>(full_block_bytes_)};
+  }
+
+  request_state& state_of(request_handle request) {
+    const auto it = requests_.find(request.id);
+    KVTIER_ASSERT(it != requests_.end(), "a call for a request that is not open (begin_request, then release)");
+    return it->second;
+  }
+
+  const entry* top_entry(const block_key& key) const {
+    const auto it = entries_.find(key);
+    return it == entries_.end() || it->second.level != 0 ? nullptr : &it->second;
+  }
+
+  entry& entry_for(const block_key& key) {
+    const auto [it, inserted] = entries_.try_emplace(key);
+    if (inserted) {
+      it->second.id = static_cast<block_id>(keys_.size());
+      keys_.push_back(key);
+    }
+    return it->second;
+  }
+
+  /// Where the bytes of an access come from: read from the block's tier, or computed by the engine.
+  enum class origin : std::uint8_t { loaded, computed };
+
+  /// Tells the policy of an access to block `position` of the request and moves blocks as it
+  /// decides: its victims go down, the block goes to the top if it admits it (a computed block
+  /// replaces any lower copy; a loaded one is a promotion).
+  admit_outcome access(request_state& state, std::size_t position, const block_ref& ref, entry& e,
+                       std::span<const std::byte> bytes, origin from) {
+    if (state.ids.size() <= position) state.ids.resize(position + 1, no_block);
+    state.ids[position] = e.id;
+    block_access a;
+    a.id = e.id;
+    a.parent = position == 0 ? no_block : state.ids[position - 1];
+    a.ref_index = next_ref_++;
+    a.time_ms = state.params.time_ms;
+    a.session = state.params.session;
+    a.request = state.index;
+    a.position = static_cast<std::uint32_t>(position);
+    a.tokens = ref.tokens;
+    a.request_blocks = std::max<std::uint32_t>(state.blocks, static_cast<std::uint32_t>(position + 1));
+    a.type = ref.type;
+    const double now_s = static_cast<double>(state.params.time_ms) / 1000.0;
+    const std::uint8_t was = e.level;
+    policy_.access(a, evicted_);
+    const bool admitted = policy_.contains(e.id);
+    if (admitted && was != 0 && was != no_level) {
+      // Leaves its lower level before the demotions below can push it further down.
+      stack_.visit(was, [&](auto& t) { return t.erase(ref.key); });
+      e.level = no_level;
+    }
+    for (const block_id victim : evicted_) demote_from_top(keys_[victim]);
+    evicted_.clear();
+    if (was == 0) {
+      if (admitted) scorer_.touch(e.slot, now_s);
+      return admit_outcome::refreshed;
+    }
+    if (!admitted) {
+      // Not worth the top tier: a fresh block the hierarchy holds nowhere goes one level down.
+      if (was == no_level) store_below(1, ref.key, e, bytes);
+      return admit_outcome::declined;
+    }
+    if (!stack_.visit(0, [&](auto& t) { return t.try_insert(ref.key, bytes); })) {
+      policy_.erase(e.id);
+      const bool kept = store_below(was == no_level ? 1 : was, ref.key, e, bytes);
+      if (!kept && was != no_level) ++stats_.drops;
+      return admit_outcome::refused;
+    }
+    e.level = 0;
+    e.length = bytes.size();
+    e.slot = free_slots_.back();
+    free_slots_.pop_back();
+    scorer_.touch(e.slot, now_s);
+    note_write(0, bytes.size());
+    if (was != no_level && from == origin::loaded) ++stats_.promotions;  // its read was counted on delivery
+    return admit_outcome::stored;
+  }
+
+  admit_outcome admit_locked(request_handle request, std::size_t position, const block_ref& block,
+                             std::span<const std::byte> bytes) {
+    request_state& state = state_of(request);
+    ++state.stats.missed_blocks;
+    entry& e = entry_for(block.key);
+    state.stats.cached_blocks += e.level != no_level ? 1 : 0;
+    const admit_outcome outcome = access(state, position, block, e, bytes, origin::computed);
+    if (outcome == admit_outcome::stored) {
+      ++state.stats.stored_blocks;
+      state.stats.stored_bytes += bytes.size();
+    }
+    stats_.declined += outcome == admit_outcome::declined ? 1 : 0;
+    stats_.refused += outcome == admit_outcome::refused ? 1 : 0;
+    return outcome;
+  }
+
+  /// Stores a block at `level` (if the hierarchy has it) below the top; whether it is now there.
+  bool store_below(std::size_t level, const block_key& key, entry& e, std::span<const std::byte> bytes) {
+    if (level >= stack_.levels() || !place_lower(level, key, bytes)) return false;
+    e.level = static_cast<std::uint8_t>(level);
+    e.length = bytes.size();
+    note_write(level, bytes.size());
+    return true;
+  }
+
+  void note_write(std::size_t level, std::uint64_t bytes) {
+    level_stats& ls = stats_.levels[level];
+    ls.bytes_written += bytes;
+    ls.peak_used_bytes = std::max(ls.peak_used_bytes, stack_.visit(level, [](auto& t) { return t.used_bytes(); }));
+  }
+
+  /// A block the metadata placed in a tier but whose bytes could not be read: forgotten everywhere.
+  void forget_unreadable(const block_key& key, entry& e) {
+    ++stats_.levels[e.level].failed_reads;
+    stack_.visit(e.level, [&](auto& t) { return t.erase(key); });
+    if (e.level == 0) {
+      policy_.erase(e.id);
+      release_slot(e);
+    }
+    e.level = no_level;
+  }
+
+  void release_slot(entry& e) {
+    if (e.slot == no_slot) return;
+    scorer_.reset(e.slot);
+    free_slots_.push_back(e.slot);
+    e.slot = no_slot;
+  }
+
+  /// Moves a block the policy evicted from the top tier one level down.
+  void demote_from_top(const block_key& key) {
+    ++stats_.evictions;
+    entry& e = entries_.find(key)->second;
+    KVTIER_ASSERT(e.level == 0, "the policy evicted a block the top tier does not hold");
+    release_slot(e);
+    move_down(0, key, e);
+  }
+
+  /// Reads `key` from `level`, erases it there and places it one level down (or drops it).
+  void move_down(std::size_t level, const block_key& key, entry& e) {
+    std::span<std::byte> buffer = staging(level);
+    const std::optional<std::size_t> length = stack_.visit(level, [&](auto& t) {
+      auto found = t.find(key, buffer);
+      t.erase(key);
+      return found;
+    });
+    e.level = no_level;
+    if (!length) {
+      ++stats_.levels[level].failed_reads;
+      ++stats_.drops;
+      return;
+    }
+    if (level + 1 == stack_.levels()) {
+      ++stats_.drops;
+      return;
+    }
+    const std::span<const std::byte> bytes(buffer.data(), *length);
+    if (!place_lower(level + 1, key, bytes)) {
+      ++stats_.drops;
+      return;
+    }
+    e.level = static_cast<std::uint8_t>(level + 1);
+    e.length = *length;
+    ++stats_.demotions;
+    stats_.levels[level].bytes_read += *length;
+    note_write(level + 1, *length);
+  }
+
+  /// Stores a block at a level below the top, first moving that level's own victims down.
+  bool place_lower(std::size_t level, const block_key& key, std::span<const std::byte> bytes) {
+    const bool fits = stack_.visit(level, [&](auto& t) { return bytes.size() <= t.capacity_bytes(); });
+    if (!fits) return false;
+    while (!stack_.visit(level, [&](auto& t) { return t.can_admit(bytes.size()); })) {
+      const std::optional<block_key> victim = stack_.visit(level, [](auto& t) { return t.to_evict(); });
+      if (!victim) break;
+      const auto it = entries_.find(*victim);
+      KVTIER_ASSERT(it != entries_.end(), "a tier holds a block the manager never placed");
+      move_down(level, *victim, it->second);
+    }
+    return stack_.visit(level, [&](auto& t) { return t.try_insert(key, bytes); });
+  }
+
+  cache_manager_options options_;
+  [[no_unique_address]] Sizer sizer_;
+  mutable Stack stack_;
+  std::uint64_t full_block_bytes_;
+  std::size_t top_capacity_blocks_;
+  Policy policy_;
+  Scorer scorer_;
+  [[no_unique_address]] Planner planner_;
+  mutable std::mutex mutex_;
+  std::unordered_map<block_key, entry, block_key_hash> entries_;
+  std::vector<block_key> keys_;  ///< by block id: what the policy's ids name
+  std::unordered_map<std::uint64_t, request_state> requests_;
+  std::vector<std::unique_ptr<std::byte[]>> staging_;  ///< one per level for cascading moves, one for loads
+  std::vector<std::uint32_t> free_slots_;
+  std::vector<block_id> evicted_;
+  std::uint64_t next_request_ = 0;
+  std::uint64_t next_ref_ = 0;
+  manager_stats stats_;
+};
+
+}  // namespace kvtier
