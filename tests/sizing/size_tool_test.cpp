@@ -57,6 +57,16 @@ TEST(SizeTool, ConfigWithSsmStateAndCapacity) {
   EXPECT_EQ(out["capacity"]["exact"]["max_sequences"], 60'000'000'000 / per_sequence);
 }
 
+TEST(SizeTool, CapacityUsesThePresetsWeightsWhenNoneAreGiven) {
+  const model_preset* preset = find_preset("deepseek-v3");
+  ASSERT_NE(preset, nullptr);
+  const std::uint64_t weights_bytes = preset->shape().weights_bytes;
+  ASSERT_NE(weights_bytes, 0U) << "the test needs a preset with a known weight size";
+  const auto out = run_json("--model deepseek-v3 --seq 32768 --hbm 80GB --tp 16");
+  EXPECT_EQ(out["capacity"]["weights_bytes"], weights_bytes);
+  EXPECT_EQ(out["capacity"]["weights_estimated"], false);
+}
+
 TEST(SizeTool, TensorParallelBytesPerRank) {
   const auto out = run_json("--model llama-3.1-70b --seq 4096 --tp 16");
   EXPECT_EQ(out["kv_bytes_per_token"], 327'680);

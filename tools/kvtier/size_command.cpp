@@ -338,9 +338,10 @@ void run_size(const size_options& options) {
     capacity_request capacity;
     capacity.hbm_bytes = parse_size(options.hbm, "--hbm");
     if (capacity.hbm_bytes == 0) report_input_error({"", 0, "--hbm"}, "must be positive, got 0");
+    // --weights-bytes wins; else the preset's known weight size; else 2 B per parameter.
     request.weights_estimated = options.weights_bytes.empty() && model.model.weights_bytes == 0;
-    capacity.weights_bytes = request.weights_estimated ? estimate_weights_bytes(model.model)
-                                                       : parse_size(options.weights_bytes, "--weights-bytes");
+    capacity.weights_bytes = options.weights_bytes.empty() ? estimate_weights_bytes(model.model)
+                                                           : parse_size(options.weights_bytes, "--weights-bytes");
     capacity.reserve_bytes = reserve_bytes(options.reserve, capacity.hbm_bytes);
     capacity.sequence_tokens = request.seq_tokens;
     capacity.block_tokens = request.block_tokens;
