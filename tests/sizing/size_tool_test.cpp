@@ -67,6 +67,12 @@ TEST(SizeTool, CapacityUsesThePresetsWeightsWhenNoneAreGiven) {
   EXPECT_EQ(out["capacity"]["weights_estimated"], false);
 }
 
+TEST(SizeTool, WarnsWhenTheWeightsLeaveNoRoomForKv) {
+  const auto result = run_tool("size --model deepseek-v3 --seq 32768 --hbm 80GB --tp 1");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_NE(result.err.find("leave no room for KV"), std::string::npos) << result.err;
+}
+
 TEST(SizeTool, TensorParallelBytesPerRank) {
   const auto out = run_json("--model llama-3.1-70b --seq 4096 --tp 16");
   EXPECT_EQ(out["kv_bytes_per_token"], 327'680);

@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <memory>
@@ -348,6 +349,12 @@ void run_size(const size_options& options) {
     capacity.tp = request.tp;
     capacity.format = request.format;
     request.capacity = capacity;
+    const std::uint64_t weights_per_gpu = capacity.weights_bytes / std::max<std::uint64_t>(capacity.tp, 1);
+    if (weights_per_gpu + capacity.reserve_bytes >= capacity.hbm_bytes) {
+      model.warnings.push_back(fmt::format(
+          "weights ({} per GPU at --tp {}) and the reserve leave no room for KV in {} of HBM; raise --tp or --hbm",
+          format_bytes(weights_per_gpu), capacity.tp, format_bytes(capacity.hbm_bytes)));
+    }
   }
   for (const auto& warning : model.warnings) fmt::print(stderr, "kvtier: warning: {}\n", warning);
   if (options.json) {
