@@ -39,6 +39,8 @@ void deallocate(std::byte* chunk) noexcept {
 template <memory_kind Kind>
 slot_tier<Kind>::slot_tier(slot_tier&& other) noexcept
     : config_{other.config_},
+      spec_{other.spec_},
+      stats_{other.stats_},
       chunks_{std::move(other.chunks_)},
       slots_per_chunk_{other.slots_per_chunk_},
       table_{std::move(other.table_)},
@@ -54,6 +56,8 @@ slot_tier<Kind>& slot_tier<Kind>::operator=(slot_tier&& other) noexcept {
   if (this != &other) {
     release_memory();
     config_ = other.config_;
+    spec_ = other.spec_;
+    stats_ = other.stats_;
     chunks_ = std::move(other.chunks_);
     slots_per_chunk_ = other.slots_per_chunk_;
     table_ = std::move(other.table_);
@@ -88,6 +92,7 @@ cudaError_t slot_tier<Kind>::create(const slot_tier_config& config, slot_tier& o
   try {
     tier.config_ = config;
     const std::uint64_t slot_count = config.capacity_bytes / config.slot_bytes;
+    tier.spec_ = sized(config.spec.value_or(default_spec), slot_count * config.slot_bytes);
     tier.slots_per_chunk_ = config.chunk_bytes >= config.slot_bytes ? config.chunk_bytes / config.slot_bytes : 1;
     for (std::uint64_t first = 0; first < slot_count; first += tier.slots_per_chunk_) {
       const std::uint64_t slots =
@@ -113,15 +118,37 @@ std::byte* slot_tier<Kind>::slot_address(std::uint64_t slot) const noexcept {
 }
 
 template <memory_kind Kind>
-std::optional<tier_extent> slot_tier<Kind>::find(std::uint64_t key) const noexcept {
-  const std::optional<detail::slot_table::entry> entry = table_.find(key);
-  if (!entry) return std::nullopt;
+std::optional<tier_extent> slot_tier<Kind>::find(const block_key& key) noexcept {
+  const std::optional<detail::slot_table::entry> entry = table_.touch(key);
+  if (!entry) {
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  ++stats_.hits;
   return tier_extent{slot_address(entry->slot), entry->bytes};
 }
 
 template <memory_kind Kind>
-bool slot_tier<Kind>::try_insert(std::uint64_t key, const void* source, std::uint64_t bytes,
-                                 cudaStream_t stream) noexcept {
+std::optional<std::size_t> slot_tier<Kind>::find(const block_key& key, std::span<std::byte> out) noexcept {
+  const std::optional<detail::slot_table::entry> entry = table_.find(key);
+  if (entry && entry->bytes <= out.size()) {
+    const cudaError_t e = cudaMemcpy(out.data(), slot_address(entry->slot), entry->bytes, cudaMemcpyDefault);
+    if (e == cudaSuccess) {
+      static_cast<void>(table_.touch(key));
+      ++stats_.hits;
+      stats_.bytes_read += entry->bytes;
+      stats_.modelled_read_s += transfer_time_s(spec_, entry->bytes, transfer_direction::read);
+      return static_cast<std::size_t>(entry->bytes);
+    }
+    last_error_ = e;
+  }
+  ++stats_.misses;
+  return std::nullopt;
+}
+
+template <memory_kind Kind>
+bool slot_tier<Kind>::store(const block_key& key, const void* source, std::uint64_t bytes,
+                            cudaStream_t stream) noexcept {
   if (bytes > config_.slot_bytes) return false;
   std::optional<detail::slot_table::entry> entry;
   try {
@@ -143,7 +170,45 @@ bool slot_tier<Kind>::try_insert(std::uint64_t key, const void* source, std::uin
 }
 
 template <memory_kind Kind>
-bool slot_tier<Kind>::erase(std::uint64_t key, cudaStream_t last_reader) noexcept {
+void slot_tier<Kind>::count_insert(bool inserted, std::uint64_t bytes) noexcept {
+  if (!inserted) {
+    ++stats_.rejected_inserts;
+    return;
+  }
+  ++stats_.inserts;
+  stats_.bytes_written += bytes;
+  stats_.modelled_write_s += transfer_time_s(spec_, bytes, transfer_direction::write);
+}
+
+template <memory_kind Kind>
+bool slot_tier<Kind>::try_insert(const block_key& key, const void* source, std::uint64_t bytes,
+                                 cudaStream_t stream) noexcept {
+  const bool inserted = store(key, source, bytes, stream);
+  count_insert(inserted, bytes);
+  return inserted;
+}
+
+template <memory_kind Kind>
+bool slot_tier<Kind>::try_insert(const block_key& key, std::span<const std::byte> bytes) noexcept {
+  bool inserted = false;
+  if (bytes.size() <= config_.slot_bytes) {
+    // A replaced block frees its slot first: the free list hands the same slot back.
+    if (table_.contains(key)) static_cast<void>(release(key, nullptr));
+    inserted = store(key, bytes.data(), bytes.size(), nullptr);
+    if (inserted) {
+      if (const cudaError_t e = cudaStreamSynchronize(nullptr); e != cudaSuccess) {
+        last_error_ = e;
+        static_cast<void>(release(key, nullptr));
+        inserted = false;
+      }
+    }
+  }
+  count_insert(inserted, bytes.size());
+  return inserted;
+}
+
+template <memory_kind Kind>
+bool slot_tier<Kind>::release(const block_key& key, cudaStream_t last_reader) noexcept {
   const std::optional<detail::slot_table::entry> entry = table_.release(key);
   if (!entry) return false;
   cudaEvent_t& event = released_[entry->slot];
@@ -158,6 +223,37 @@ bool slot_tier<Kind>::erase(std::uint64_t key, cudaStream_t last_reader) noexcep
     event = nullptr;
   }
   return true;
+}
+
+template <memory_kind Kind>
+bool slot_tier<Kind>::erase(const block_key& key, cudaStream_t last_reader) noexcept {
+  const bool erased = release(key, last_reader);
+  if (erased) ++stats_.erases;
+  return erased;
+}
+
+template <memory_kind Kind>
+std::optional<block_key> slot_tier<Kind>::evict() noexcept {
+  const std::optional<block_key> victim = table_.oldest();
+  if (victim && release(*victim, nullptr)) ++stats_.evictions;
+  return victim;
+}
+
+template <memory_kind Kind>
+bool slot_tier<Kind>::insert(const block_key& key, std::span<const std::byte> bytes,
+                             std::vector<block_key>& evicted) noexcept {
+  if (bytes.size() > config_.slot_bytes) return try_insert(key, bytes);  // refused: evicting cannot help
+  while (!can_admit(bytes.size()) && !table_.contains(key)) {
+    const std::optional<block_key> victim = evict();
+    if (!victim) break;
+    try {
+      evicted.push_back(*victim);
+    } catch (const std::bad_alloc&) {
+      last_error_ = cudaErrorMemoryAllocation;
+      return false;
+    }
+  }
+  return try_insert(key, bytes);
 }
 
 template class slot_tier<memory_kind::device>;

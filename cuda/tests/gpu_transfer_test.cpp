@@ -12,9 +12,12 @@
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace kvtier {
@@ -150,29 +153,75 @@ TEST_F(Gpu, DmaAndAutomaticPathsMatchTheCpuCopy) {
 template <class Tier>
 void tier_round_trip(cudaStream_t stream) {
   Tier tier;
-  ASSERT_EQ(Tier::create({4 << 20, 1 << 20, 2 << 20, 0}, tier), cudaSuccess);
+  ASSERT_EQ(Tier::create({4 << 20, 1 << 20, 2 << 20, 0, std::nullopt}, tier), cudaSuccess);
   EXPECT_EQ(tier.capacity_bytes(), 4u << 20);
+  EXPECT_EQ(tier.spec().capacity_bytes, 4u << 20);
   std::vector<std::byte> data(1 << 20);
   for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i * 7);
-  for (std::uint64_t key = 0; key < 4; ++key) ASSERT_TRUE(tier.try_insert(key, data.data(), data.size(), stream));
-  EXPECT_FALSE(tier.try_insert(9, data.data(), data.size(), stream)) << "full";
-  EXPECT_FALSE(tier.try_insert(1, data.data(), 16, stream)) << "present";
+  for (std::uint64_t id = 0; id < 4; ++id) ASSERT_TRUE(tier.try_insert({0, id}, data.data(), data.size(), stream));
+  EXPECT_FALSE(tier.try_insert({0, 9}, data.data(), data.size(), stream)) << "full";
+  EXPECT_FALSE(tier.try_insert({0, 1}, data.data(), 16, stream)) << "present";
   EXPECT_EQ(tier.used_bytes(), 4u << 20);
   ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
   std::vector<std::byte> back(data.size());
-  const auto extent = tier.find(2);
+  const auto extent = tier.find({0, 2});
   ASSERT_TRUE(extent.has_value());
   ASSERT_EQ(cudaMemcpyAsync(back.data(), extent->data, extent->bytes, cudaMemcpyDefault, stream), cudaSuccess);
-  EXPECT_TRUE(tier.erase(2, stream));
-  EXPECT_FALSE(tier.contains(2));
+  EXPECT_TRUE(tier.erase({0, 2}, stream));
+  EXPECT_FALSE(tier.contains({0, 2}));
   std::vector<std::byte> other(1 << 20, std::byte{1});
-  ASSERT_TRUE(tier.try_insert(5, other.data(), other.size(), stream));  // reuses slot 2 after the read
+  ASSERT_TRUE(tier.try_insert({0, 5}, other.data(), other.size(), stream));  // reuses slot 2 after the read
   ASSERT_EQ(cudaStreamSynchronize(stream), cudaSuccess);
   EXPECT_EQ(back, data);
+  EXPECT_EQ(tier.stats().inserts, 5u);
+  EXPECT_EQ(tier.stats().rejected_inserts, 2u);
+  EXPECT_EQ(tier.stats().hits, 1u);
+  EXPECT_EQ(tier.stats().erases, 1u);
 }
 
 TEST_F(Gpu, DeviceTierRoundTrip) { tier_round_trip<cuda::device_tier>(stream_); }
 TEST_F(Gpu, PinnedHostTierRoundTrip) { tier_round_trip<cuda::pinned_host_tier>(stream_); }
+
+template <class Tier>
+void synchronous_verbs() {
+  Tier tier;
+  ASSERT_EQ(Tier::create({3 * 4096, 4096, 8192, 0, presets::dram_pcie5_measured}, tier), cudaSuccess);
+  EXPECT_EQ(tier.spec().name, presets::dram_pcie5_measured.name);
+  std::vector<std::byte> block(3000);
+  for (std::size_t i = 0; i < block.size(); ++i) block[i] = static_cast<std::byte>(i * 13);
+  EXPECT_FALSE(tier.can_admit(4097));
+  EXPECT_FALSE(tier.try_insert({1, 0}, std::vector<std::byte>(4097)));
+  for (std::uint64_t id = 0; id < 3; ++id) ASSERT_TRUE(tier.try_insert({1, id}, block));
+  EXPECT_EQ(tier.used_bytes(), 9000u);
+  EXPECT_FALSE(tier.can_admit(1));
+  ASSERT_TRUE(tier.try_insert({1, 0}, std::span(block).first(100))) << "a replacement needs no free slot";
+  EXPECT_EQ(tier.used_bytes(), 6100u);
+  std::vector<std::byte> out(4096);
+  EXPECT_FALSE(tier.find({1, 1}, std::span(out).first(2999)).has_value()) << "too small";
+  ASSERT_EQ(tier.find({1, 1}, out), std::optional<std::size_t>{3000});
+  EXPECT_TRUE(std::equal(block.begin(), block.end(), out.begin()));
+  ASSERT_EQ(tier.find({1, 0}, out), std::optional<std::size_t>{100});
+  EXPECT_TRUE(std::equal(block.begin(), block.begin() + 100, out.begin()));
+  EXPECT_EQ(tier.to_evict(), (block_key{1, 2})) << "least recently inserted or found";
+  std::vector<block_key> evicted;
+  ASSERT_TRUE(tier.insert({2, 0}, block, evicted));
+  EXPECT_EQ(evicted, (std::vector<block_key>{{1, 2}}));
+  EXPECT_EQ(tier.evict(), (block_key{1, 1}));
+  EXPECT_TRUE(tier.erase({1, 0}));
+  EXPECT_EQ(tier.used_bytes(), 3000u);
+  const tier_stats stats = tier.stats();
+  EXPECT_EQ(stats.inserts, 5u);
+  EXPECT_EQ(stats.rejected_inserts, 1u);
+  EXPECT_EQ(stats.hits, 2u);
+  EXPECT_EQ(stats.misses, 1u);
+  EXPECT_EQ(stats.evictions, 2u);
+  EXPECT_EQ(stats.erases, 1u);
+  EXPECT_EQ(stats.bytes_read, 3100u);
+  EXPECT_EQ(tier.last_error(), cudaSuccess);
+}
+
+TEST_F(Gpu, DeviceTierSynchronousVerbs) { synchronous_verbs<cuda::device_tier>(); }
+TEST_F(Gpu, PinnedHostTierSynchronousVerbs) { synchronous_verbs<cuda::pinned_host_tier>(); }
 
 }  // namespace
 }  // namespace kvtier
