@@ -298,7 +298,7 @@ struct reference {
   std::vector<double> margin;  // points required above the best online baseline
 };
 
-// DESIGN acceptance: at least the best online baseline everywhere, and +2 points where Belady leaves
+// Acceptance: at least the best online baseline everywhere, and +2 points where Belady leaves
 // 5 or more points of room. Three Mooncake capacities fall short of +2 and are asserted at what the
 // policy achieves (≥ the best baseline), with the margins measured by this test:
 //   1,828 blocks: 9.48 vs 7.49 (ARC/S3-FIFO best), +1.98;

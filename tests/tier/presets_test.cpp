@@ -1,4 +1,4 @@
-// The presets carry the published figures of DESIGN.md §4, each with its source, and the node
+// The presets carry the published figures of docs/tiers.md, each with its source, and the node
 // preset has all six tiers and more than 38 TB.
 #include <kvtier/tier/presets.hpp>
 

@@ -1,5 +1,5 @@
 // kvtier replay: run a block trace (or the embedded synthetic workload) through eviction policies
-// at one or more cache capacities and report block, prefix and token hit rates (DESIGN.md §5), as
+// at one or more cache capacities and report block, prefix and token hit rates (docs/policies.md), as
 // a table, as JSON, and for a sweep as CSV and an SVG plot of hit rate against capacity; with
 // --tiers, through the cache manager over a simulated tier hierarchy, with hits and bytes moved per
 // tier and the TTFT, throughput and cost projections against the baselines (projection.hpp).

@@ -21,7 +21,8 @@ namespace kvtier {
 /// Semantic requirements (tests/manager/manager_law_test.cpp checks them for every model):
 /// 1. `block_bytes(0) == 0`, and `block_bytes(n)` is non-decreasing in `n`.
 /// 2. `block_bytes(n)` counts everything an engine must store to reuse the block: K and V of every
-///    layer, their scales and any auxiliary cache (DESIGN.md §7: scales dropped on offload).
+///    layer, their scales and any auxiliary cache (docs/tiers.md, failures seen in peer systems: scales dropped on
+///    offload).
 /// 3. `block_bytes(a + b) == block_bytes(a) + block_bytes(b)` (per-token state, no per-block header).
 template <class S>
 concept block_sizer = requires(const S& sizer, std::uint32_t tokens) {

@@ -31,9 +31,9 @@ struct gpu_spec {
   double peak_flops_per_s = 989.4e12;  ///< dense BF16 tensor-core peak (NVIDIA H100 datasheet; 1,979 with sparsity)
   double prefill_utilisation = 0.4;    ///< sustained share of peak in large matmuls (MFU 38-43% for Llama 3
                                        ///< 405B, Dubey et al. 2024; 46% for PaLM, Chowdhery et al. 2022)
-  double hbm_bytes_per_s = 3.35e12;    ///< HBM3 bandwidth (DESIGN.md section 4)
-  double kv_budget_bytes = 40e9;       ///< HBM left for KV after weights on an 80 GB H100 (DESIGN.md section 4)
-  double cost_per_hour = 5.0;          ///< $ per GPU-hour, AWS-based, as used by CachedAttention (DESIGN.md section 4)
+  double hbm_bytes_per_s = 3.35e12;    ///< HBM3 bandwidth (docs/tiers.md)
+  double kv_budget_bytes = 40e9;       ///< HBM left for KV after weights on an 80 GB H100 (docs/tiers.md)
+  double cost_per_hour = 5.0;          ///< $ per GPU-hour, AWS-based, as used by CachedAttention (docs/tiers.md)
   friend constexpr bool operator==(const gpu_spec&, const gpu_spec&) = default;
 };
 
@@ -65,7 +65,7 @@ struct tier_load {
 /// Capacity held in a tier and its price, for the cost of serving.
 struct tier_cost {
   double capacity_bytes = 0;
-  double cost_per_gb_hour = 0;  ///< DRAM 0.0088, SSD 0.000082 $/GB-h (DESIGN.md section 4)
+  double cost_per_gb_hour = 0;  ///< DRAM 0.0088, SSD 0.000082 $/GB-h (docs/tiers.md)
   friend constexpr bool operator==(const tier_cost&, const tier_cost&) = default;
 };
 

@@ -2,7 +2,7 @@
 // replay_through_manager: drives a block trace through a cache_manager the way an engine would,
 // request by request: match the longest cached prefix, then admit every later block (its KV was
 // recomputed), then release. Block i of the trace becomes block_key{0, i}: the trace's dense ids
-// already name equal prefixes equally. Counts the hit rates of DESIGN.md §5 (a block hit is a block
+// already name equal prefixes equally. Counts the hit rates of docs/policies.md (a block hit is a block
 // found in any tier, a prefix hit one delivered by match_prefix) and each request's hit tokens per
 // level, for the projection model.
 #include <kvtier/manager/concepts.hpp>

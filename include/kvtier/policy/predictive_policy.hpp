@@ -24,7 +24,7 @@
 // the youngest of each changed no shared-trace result by more than 0.05 points): a decision compares
 // at most `context_count` candidates (16).
 //
-// Prefix awareness (DESIGN.md §5): within one request, blocks enter a context's order tail-first
+// Prefix awareness (docs/policies.md): within one request, blocks enter a context's order tail-first
 // (block i+1 is placed as older than block i), so a chain is cut from its end, as vLLM frees blocks;
 // chain ends have their own contexts (transition `end`), which learn that a partial last block is
 // rarely read again; and a candidate whose parent is no longer resident is worth nothing (no request

@@ -1,7 +1,7 @@
 #pragma once
 // Store on second sight: a missing block is admitted only if it was already seen (and declined)
 // recently, so blocks used once never displace anything. The history is a FIFO of declined ids,
-// `history_factor` times the capacity long. DESIGN.md §5 lists it among vLLM's baselines; CDN
+// `history_factor` times the capacity long. CDN
 // caches know it as "cache on second hit". Hits and evictions are the inner policy's.
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/detail/id_lists.hpp>

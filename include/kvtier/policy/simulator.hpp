@@ -1,5 +1,5 @@
 #pragma once
-// Replays a block trace through one eviction policy and counts hits the three ways of DESIGN.md §5:
+// Replays a block trace through one eviction policy and counts hits the three ways of docs/policies.md:
 //   block hit rate  = references found resident / references;
 //   prefix hit rate = references that hit and whose every earlier block in the same request hit
 //                     / references (what an engine can reuse);

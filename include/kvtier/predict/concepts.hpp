@@ -1,7 +1,7 @@
 #pragma once
 // Reuse prediction: the probability that a KV block is read again within a horizon, learned online
 // per context. A context is a small integer naming what is known about a block when it is touched
-// (DESIGN.md §5: block type × transition type); classifiers assign it, predictors learn from it.
+// (docs/policies-predictive.md: block type × transition type); classifiers assign it, predictors learn from it.
 #include <kvtier/trace/block_trace.hpp>
 
 #include <concepts>

@@ -1,7 +1,7 @@
 #pragma once
 // Context classifiers: from what is known when a block is touched (touch_facts) to a context id.
 //
-// taxonomy_classifier: the 16 (block type × transition type) contexts of DESIGN.md §5.
+// taxonomy_classifier: the 16 (block type × transition type) contexts of docs/policies-predictive.md.
 //   Transition, first match wins:
 //     end           the block is the last of its request's chain. Under append-only histories the
 //                   last block is usually partial, and the next turn rewrites it under a new hash.

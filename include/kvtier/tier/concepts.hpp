@@ -16,7 +16,7 @@
 
 namespace kvtier {
 
-/// The six kinds of memory a node offers for KV (DESIGN.md §4), fastest first.
+/// The six kinds of memory a node offers for KV (docs/tiers.md), fastest first.
 enum class tier_kind : std::uint8_t { hbm, dram, cxl, nvme, rdma, pfs };
 inline constexpr std::array<tier_kind, 6> tier_kinds{tier_kind::hbm,  tier_kind::dram, tier_kind::cxl,
                                                      tier_kind::nvme, tier_kind::rdma, tier_kind::pfs};

@@ -1,5 +1,5 @@
 #pragma once
-// Published figures for the six tiers (DESIGN.md §4), one tier_spec each with its source, and node
+// Published figures for the six tiers (docs/tiers.md), one tier_spec each with its source, and node
 // presets that combine them. Capacities are per device (one GPU, one module, one drive, one NIC's
 // share, one client) unless the name says otherwise; node presets multiply them.
 //
@@ -241,7 +241,7 @@ struct node_preset {
 
 /// An 8 x H100 SXM node: 640 GB HBM, 2 TB DRAM, 4 CXL expanders, 8 NVMe Gen5 drives, a ConnectX-7
 /// per GPU into other nodes' pooled memory, and a 3FS client: 151.4 TB, of which 51.4 TB without
-/// the parallel filesystem (DESIGN.md §4: "> 38 TB per node").
+/// the parallel filesystem (docs/tiers.md: "> 38 TB per node").
 inline constexpr node_preset six_tier_node{
     "six-tier-node",
     "8 x H100 SXM node: HBM, DRAM over PCIe Gen5, 4 CXL 2.0 expanders, 8 NVMe Gen5, 8 ConnectX-7 RDMA, 3FS",

@@ -27,7 +27,7 @@ inline constexpr block_id no_block = std::numeric_limits<block_id>::max();
 using session_id = std::uint64_t;
 inline constexpr session_id no_session = std::numeric_limits<session_id>::max();
 
-/// What produced a block's tokens (DESIGN.md §5). `unknown` where the trace does not say.
+/// What produced a block's tokens (docs/policies-predictive.md). `unknown` where the trace does not say.
 enum class block_type : std::uint8_t { system, user, assistant, tool, unknown };
 inline constexpr std::size_t block_type_count = 5;
 
