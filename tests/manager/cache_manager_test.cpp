@@ -151,7 +151,8 @@ TEST(cache_manager, the_bottom_drops_and_lookups_stop_at_the_first_gap) {
   static_cast<void>(manager.release(h));
 }
 
-/// A tier that stores bytes and can be told to fail its reads: the failed transfer of docs/tiers.md, failures seen in peer systems.
+/// A tier that stores bytes and can be told to fail its reads: the failed transfer of docs/tiers.md, failures seen in
+/// peer systems.
 class failing_tier {
  public:
   static constexpr bool stores_bytes = true;
