@@ -38,6 +38,17 @@ class id_lists {
 
   [[nodiscard]] list_index list_of(block_id id) const noexcept { return id < list_of_.size() ? list_of_[id] : no_list; }
   [[nodiscard]] std::size_t size(list_index list) const noexcept { return heads_[list].size; }
+  /// Whether `id` is on list `a` or on list `b` (a policy's resident lists, say ARC's T1 and T2).
+  [[nodiscard]] bool on_either(block_id id, list_index a, list_index b) const noexcept {
+    const list_index where = list_of(id);
+    return where == a || where == b;
+  }
+  /// Takes `id` off list `a` or `b` if it is on one of them; whether it was.
+  bool remove_from_either(block_id id, list_index a, list_index b) noexcept {
+    if (!on_either(id, a, b)) return false;
+    remove(id);
+    return true;
+  }
   [[nodiscard]] bool empty(list_index list) const noexcept { return heads_[list].size == 0; }
   /// Most recently pushed to the front / the oldest at the back; no_block when empty.
   [[nodiscard]] block_id front(list_index list) const noexcept { return heads_[list].front; }

@@ -68,16 +68,8 @@ class arc_policy {
     return false;
   }
 
-  bool erase(block_id id) {
-    if (!contains(id)) return false;
-    lists_.remove(id);
-    return true;
-  }
-
-  [[nodiscard]] bool contains(block_id id) const noexcept {
-    const auto where = lists_.list_of(id);
-    return where == t1 || where == t2;
-  }
+  bool erase(block_id id) { return lists_.remove_from_either(id, t1, t2); }
+  [[nodiscard]] bool contains(block_id id) const noexcept { return lists_.on_either(id, t1, t2); }
   [[nodiscard]] std::size_t size() const noexcept { return lists_.size(t1) + lists_.size(t2); }
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   /// The adaptive target size of T1, in blocks.

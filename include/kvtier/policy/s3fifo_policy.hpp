@@ -58,16 +58,8 @@ class s3fifo_policy {
     return false;
   }
 
-  bool erase(block_id id) {
-    if (!contains(id)) return false;
-    lists_.remove(id);
-    return true;
-  }
-
-  [[nodiscard]] bool contains(block_id id) const noexcept {
-    const auto where = lists_.list_of(id);
-    return where == small || where == main;
-  }
+  bool erase(block_id id) { return lists_.remove_from_either(id, small, main); }
+  [[nodiscard]] bool contains(block_id id) const noexcept { return lists_.on_either(id, small, main); }
   [[nodiscard]] std::size_t size() const noexcept { return lists_.size(small) + lists_.size(main); }
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   void reserve_ids(std::size_t ids) {
