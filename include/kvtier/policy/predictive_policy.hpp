@@ -196,7 +196,7 @@ class predictive_policy {
       unlink(h);
       if (e.parent != parent) {
         release_child(e.parent);
-        if (parent != no_handle) ++entries_[parent].resident_children;
+        if (parent != no_handle) add_child(parent);
         e.parent = parent;
       }
       e.last_ms = now;
@@ -204,7 +204,7 @@ class predictive_policy {
       e.session = session;
       e.context = static_cast<std::uint8_t>(context);
       e.flags = static_cast<std::uint8_t>(flags | resident_flag | (e.flags & shared_flag));
-      link(h, context, a.request);
+      if (e.resident_children == 0) link(h, context, a.request);
       return true;
     }
 
@@ -230,7 +230,7 @@ class predictive_policy {
     e.session = session;
     e.context = static_cast<std::uint8_t>(context);
     e.flags = static_cast<std::uint8_t>(flags | resident_flag);
-    if (parent != no_handle) ++entries_[parent].resident_children;
+    if (parent != no_handle) add_child(parent);
     index_insert(n);
     ++size_;
     link(n, context, a.request);
@@ -271,6 +271,7 @@ class predictive_policy {
   using handle = std::uint32_t;
   static constexpr handle no_handle = 0xffffffffU;
   static constexpr std::uint8_t resident_flag = 1;
+  static constexpr std::uint8_t listed_flag = 2;  ///< in its context's list: a resident chain end
   static constexpr std::uint8_t pending_flag = 4;
   static constexpr std::uint8_t shared_flag = 8;
   static constexpr std::uint8_t touch_unit = 16;  ///< flags / touch_unit: touches so far, saturating
@@ -580,30 +581,28 @@ class predictive_policy {
     return static_cast<double>(tokens) * live / wait;
   }
 
-  /// The least dense of the contexts' oldest blocks, among those that end a resident chain (no resident
-  /// child), so that chains shrink from their ends; any oldest block when none ends a chain. When
+  /// The least dense of the contexts' oldest blocks. Only blocks that end a resident chain (no resident
+  /// child) are listed, so the victim always ends its chain and chains shrink from their ends. When
   /// `resolve`, a candidate idle past the horizon with its outcome pending records it as not reused.
   [[nodiscard]] handle choose_victim(std::uint32_t now, bool resolve) noexcept {
     handle best = no_handle;
-    handle fallback = no_handle;
     double best_density = 0.0;
     for (std::size_t c = 0; c < contexts; ++c) {
       const handle candidate = tail_[c];
       if (candidate == no_handle) continue;
       entry& e = entries_[candidate];
+      KVTIER_ASSERT(e.resident_children == 0, "only chain ends are listed");
       if (resolve && (e.flags & pending_flag) && now - e.last_ms > params_.horizon_ms) {
         predictor_.observe(e.context, false);
         e.flags &= static_cast<std::uint8_t>(~pending_flag);
       }
-      fallback = candidate;
-      if (e.resident_children != 0) continue;
       const double d = density(candidate, now);
       if (best == no_handle || d < best_density) {
         best = candidate;
         best_density = d;
       }
     }
-    return best != no_handle ? best : fallback;
+    return best;
   }
 
   /// The next evicting miss takes the oldest block of some context: for each, start the loads its
@@ -661,12 +660,22 @@ class predictive_policy {
     e.parent = no_handle;
     if (e.resident_children == 0) release(h);
   }
-  /// One resident child of `parent` left; frees a departed parent's entry with its last child.
+  /// `parent` gained a resident child: it no longer ends a chain and leaves its context's list.
+  void add_child(handle parent) noexcept {
+    if (entries_[parent].resident_children++ == 0) unlink(parent);
+  }
+  /// One resident child of `parent` left. A resident parent left with none ends its chain again and
+  /// rejoins its context's list at its place in recency; a departed parent's entry is freed.
   void release_child(handle parent) noexcept {
     if (parent == no_handle) return;
     entry& p = entries_[parent];
     --p.resident_children;
-    if (p.resident_children == 0 && !(p.flags & resident_flag)) release(parent);
+    if (p.resident_children != 0) return;
+    if (p.flags & resident_flag) {
+      relink(parent);
+    } else {
+      release(parent);
+    }
   }
 
   /// Most recent first; within one request each later block is placed just older than the previous
@@ -675,7 +684,7 @@ class predictive_policy {
     entry& e = entries_[h];
     const handle anchor = cursor_[context];
     const bool after_anchor = anchor != no_handle && cursor_request_[context] == request &&
-                              (entries_[anchor].flags & resident_flag) && entries_[anchor].context == context;
+                              (entries_[anchor].flags & listed_flag) && entries_[anchor].context == context;
     if (after_anchor) {
       entry& a = entries_[anchor];
       e.prev = anchor;
@@ -696,12 +705,38 @@ class predictive_policy {
       }
       head_[context] = h;
     }
+    e.flags |= listed_flag;
     cursor_[context] = h;
     cursor_request_[context] = request;
   }
 
+  /// Lists `h` in its context among the blocks of its age: after every block touched later, before
+  /// those touched earlier (found from the oldest end: a block that ends its chain again usually does so
+  /// because its child, of the same request, was the victim).
+  void relink(handle h) noexcept {
+    entry& e = entries_[h];
+    const std::uint8_t c = e.context;
+    handle newer = tail_[c];
+    while (newer != no_handle && entries_[newer].last_ms < e.last_ms) newer = entries_[newer].prev;
+    e.prev = newer;
+    e.next = newer == no_handle ? head_[c] : entries_[newer].next;
+    if (e.next != no_handle) {
+      entries_[e.next].prev = h;
+    } else {
+      tail_[c] = h;
+    }
+    if (newer != no_handle) {
+      entries_[newer].next = h;
+    } else {
+      head_[c] = h;
+    }
+    e.flags |= listed_flag;
+  }
+
   void unlink(handle h) noexcept {
     entry& e = entries_[h];
+    if (!(e.flags & listed_flag)) return;
+    e.flags &= static_cast<std::uint8_t>(~listed_flag);
     const std::uint8_t c = e.context;
     if (e.prev != no_handle) {
       entries_[e.prev].next = e.next;
