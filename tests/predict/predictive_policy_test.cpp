@@ -242,6 +242,41 @@ TEST(PredictivePolicy, ErasingAParentKeepsItsEntryForItsResidentChildren) {
   EXPECT_EQ(policy.metadata_bytes(), bytes + kvtier::predictive_policy<>::entry_bytes());
 }
 
+/// A chain spans contexts: its reread prefix and its new blocks are classified apart. A context whose
+/// oldest block still holds a chain (a resident child in another context) must still offer its oldest
+/// chain end. Here the chain A0-A1 is reread and continued by a new block A2, so A1 (oldest of the
+/// "read once" context) holds A2; B0-B1 is reread later, in the same context, and B0 is then erased:
+/// B1 can no longer be reached and is the victim, ahead of the live A2.
+TEST(PredictivePolicy, AContextWhoseOldestBlockHoldsAChainOffersItsOldestChainEnd) {
+  kvtier::predictive_policy<> policy{kvtier::predictive_policy_params{16}};
+  std::vector<block_id> evicted;
+  std::uint32_t request = 0;
+  const auto touch = [&](std::uint64_t time_ms, std::initializer_list<block_id> chain) {
+    block_access a;
+    a.time_ms = time_ms;
+    a.request = request++;
+    a.tokens = 512;
+    block_id parent = no_block;
+    for (const block_id id : chain) {
+      a.id = id;
+      a.parent = parent;
+      policy.access(a, evicted);
+      EXPECT_TRUE(evicted.empty());
+      parent = id;
+      ++a.position;
+    }
+  };
+  constexpr block_id a0 = 0, a1 = 1, a2 = 2, b0 = 3, b1 = 4;
+  touch(0, {a0, a1});
+  touch(1'000, {a0, a1, a2});
+  touch(2'000, {b0, b1});
+  touch(3'000, {b0, b1});
+  ASSERT_EQ(policy.size(), 5U);
+  EXPECT_EQ(policy.victim(), a2);  // the only chain end that is not held: A1 holds A2, B0 holds B1
+  EXPECT_TRUE(policy.erase(b0));
+  EXPECT_EQ(policy.victim(), b1);
+}
+
 /// Many more distinct blocks than capacity (sessions that never end, all-new tails): the metadata
 /// stays bounded by capacity, at most 64 bytes per resident block once the cache is full.
 TEST(PredictivePolicy, MetadataIsBoundedByCapacity) {

@@ -19,16 +19,19 @@
 // after the tool has run), so the wait falls as a block ages towards its context's usual gap and the
 // survival falls past it; an exponential law with the same mean would miss both. Once idle past the
 // octave that holds the horizon a block is dead: it ranks below every live block, longest idle first.
-// The victim is the block of least density. Each context keeps its blocks in recency order and only
-// the oldest of each is a candidate (the first to outlive its context's gaps and die; also weighing
-// the youngest of each changed no shared-trace result by more than 0.05 points): a decision compares
-// at most `context_count` candidates (16).
+// The victim is the block of least density. Each context lists, in recency order, its resident blocks
+// that end a chain (no resident child), and only the oldest of each list is a candidate (the first to
+// outlive its context's gaps and die; also weighing the youngest, or the 4 or 16 oldest, of each changed
+// the shared-trace results by less than 0.1 point on average): a decision compares at most
+// `context_count` candidates (16).
 //
-// Prefix awareness (docs/policies.md): within one request, blocks enter a context's order tail-first
-// (block i+1 is placed as older than block i), so a chain is cut from its end, as vLLM frees blocks;
-// chain ends have their own contexts (transition `end`), which learn that a partial last block is
-// rarely read again; and a candidate whose parent is no longer resident is worth nothing (no request
-// can reach it) and goes first.
+// Prefix awareness (docs/policies.md): a block leaves its context's list when it gains a resident child
+// and rejoins it, at its place in recency, when its last resident child leaves, so a chain is cut from
+// its end, as SGLang evicts radix leaves, and every context offers its oldest chain end even when its
+// oldest block still holds a chain (a chain spans contexts: its reread prefix and its new blocks are
+// classified apart); chain ends have their own contexts (transition `end`), which learn that a partial
+// last block is rarely read again; and a candidate whose parent is no longer resident is worth nothing
+// (no request can reach it) and goes first.
 //
 // Admission: on a miss the new block competes with the least valuable resident one; when it is worth
 // less it is declined (not admitted), which filters one-touch blocks the way S3-FIFO's small queue does.
@@ -678,8 +681,8 @@ class predictive_policy {
     }
   }
 
-  /// Most recent first; within one request each later block is placed just older than the previous
-  /// one of the same context, so chains leave from their ends.
+  /// Lists a chain end most recent first; within one request a later block is placed just older than
+  /// the previous listed one of the same context (which it usually unlists, as its child).
   void link(handle h, context_id context, std::uint32_t request) noexcept {
     entry& e = entries_[h];
     const handle anchor = cursor_[context];
