@@ -272,7 +272,7 @@ TEST(PredictivePolicy, AContextWhoseOldestBlockHoldsAChainOffersItsOldestChainEn
   touch(2'000, {b0, b1});
   touch(3'000, {b0, b1});
   ASSERT_EQ(policy.size(), 5U);
-  EXPECT_EQ(policy.victim(), a2);  // the only chain end that is not held: A1 holds A2, B0 holds B1
+  EXPECT_EQ(policy.victim(), a2);  // of the two chain ends (A1 holds A2, B0 holds B1) the less dense
   EXPECT_TRUE(policy.erase(b0));
   EXPECT_EQ(policy.victim(), b1);
 }
@@ -336,7 +336,7 @@ struct reference {
 // Acceptance: at least the best online baseline everywhere, and +2 points where Belady leaves
 // 5 or more points of room. Two Mooncake capacities fall short of +2 and are asserted at what the
 // policy achieves (≥ the best baseline), with the margins measured by this test:
-//   9,140 blocks: 22.05 vs 20.98 (ARC), +1.07;
+//   9,140 blocks: 22.05 vs 20.98 (ARC), +1.08;
 //   18,279 blocks: 29.45 vs 28.43 (ARC), +1.03.
 TEST(PredictivePolicy, AcceptanceBeatsTheBestOnlineBaselineOnBothSharedTraces) {
   const std::vector<reference> references = {{"mooncake_conversation_trace.jsonl",
