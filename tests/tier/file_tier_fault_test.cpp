@@ -229,6 +229,41 @@ TEST_F(FileTierFaults, ReplacedAndErasedBlocksDoNotComeBack) {
   expect_intact(*tier, 3, 1);
 }
 
+TEST_F(FileTierFaults, OlderCopiesOfAKeyThatLeavesDoNotComeBack) {
+  // A replaced copy keeps its header until its slot is written again; when its key is erased,
+  // evicted or dropped as unreadable, the older copies' headers are cleared too.
+  {
+    auto tier = open(faulty_io{});
+    store(*tier, 0, 4);
+    store(*tier, 0, 1, 2);
+    store(*tier, 0, 1, 3);  // key 0: copies 1 and 2 on disk, copy 3 resident
+    store(*tier, 1, 1, 2);
+    store(*tier, 2, 1, 2);
+    EXPECT_TRUE(tier->erase(key_of(0)));
+    EXPECT_EQ(tier->evict(), key_of(3));
+    EXPECT_EQ(tier->evict(), key_of(1));
+    tier->io().faults->read_errno = EIO;
+    EXPECT_EQ(tier->find(key_of(2), out), std::nullopt);  // dropped: it could not be read back
+    tier->io().faults->read_errno = 0;
+    store(*tier, 4, 1);
+  }
+  auto tier = open();
+  for (std::uint64_t i = 0; i < 4; ++i) EXPECT_FALSE(tier->contains(key_of(i))) << i;
+  EXPECT_EQ(tier->block_count(), 1u);
+  expect_intact(*tier, 4, 1);
+}
+
+TEST_F(FileTierFaults, ReplacedSlotsAreReusedAndTheLatestCopyWinsOnReopening) {
+  {
+    auto tier = open();
+    for (std::uint64_t version = 1; version <= 5; ++version) store(*tier, 0, 15, version);
+    expect_intact(*tier, 0, 15, 5);
+  }
+  auto tier = open();
+  EXPECT_EQ(tier->block_count(), 15u);
+  expect_intact(*tier, 0, 15, 5);
+}
+
 TEST_F(FileTierFaults, DirectAndBufferedTiersShareOneLayout) {
   // Page-aligned blocks take O_DIRECT's copy-free path, unaligned ones its staging path; a tier
   // reopened without O_DIRECT reads both, and the other way round.

@@ -12,22 +12,24 @@
 // - EIO, ENOSPC, a short write: the insert returns false and the block was never published; the
 //   slot's header is cleared (best effort) and the slot reused.
 // - a restart (or a killed writer): opening the directory rebuilds the index from the headers; of
-//   two copies of a key the later sequence wins; erased and replaced blocks have their headers
-//   cleared, so they do not come back.
+//   two copies of a key the later sequence wins. An erased or evicted block has its header cleared,
+//   and so have the older copies of its key still on disk, so none comes back. A replaced copy is
+//   left as it is (the later sequence beats it) until its slot is written again or its key leaves:
+//   a store that replaces a block is one write.
 // Concurrency: the index is guarded by a mutex held only for bookkeeping; transfers run outside
 // it on slots that are reserved (writes) or pinned (reads), so threads do I/O in parallel.
 #include <kvtier/detail/assert.hpp>
+#include <kvtier/detail/checksum.hpp>
 #include <kvtier/detail/tier_index.hpp>
 #include <kvtier/detail/tier_verbs.hpp>
 #include <kvtier/error.hpp>
 #include <kvtier/tier/concepts.hpp>
 #include <kvtier/tier/file_tier_io.hpp>
 
-#define XXH_INLINE_ALL
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
@@ -148,6 +150,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     const auto removed = index_.remove(key);
     if (!removed) return false;
     ++stats_.erases;
+    clear_older_copies(key);
     release(lock, removed->slot);
     return true;
   }
@@ -163,6 +166,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     if (!victim) return std::nullopt;
     const std::uint64_t slot = index_.remove(*victim)->slot;
     ++stats_.evictions;
+    clear_older_copies(*victim);
     release(lock, slot);
     return victim;
   }
@@ -334,9 +338,46 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     if (!free_slots_.empty()) {
       const std::uint64_t slot = free_slots_.back();
       free_slots_.pop_back();
+      forget_older_copy(slot);
       return slot;
     }
     return next_unused_slot_++;
+  }
+
+  /// Under the lock: `slot` held a copy of `key` that a later copy replaced. Its header stays valid
+  /// (the later sequence wins on reopen) and the slot is free at once, without a write to clear it;
+  /// the header is cleared only if `key` leaves the tier before the slot is written again.
+  void keep_as_older_copy(const block_key& key, std::uint64_t slot) {
+    if (const auto pinned = pins_.find(slot); pinned != pins_.end()) {
+      pinned->second.retired = true;  // its last reader frees it, clearing the header
+      return;
+    }
+    older_copies_[key].push_back(slot);
+    older_copy_key_.emplace(slot, key);
+    free_slots_.push_back(slot);
+  }
+
+  /// Under the lock, for a free slot about to be written: its header is about to be replaced.
+  void forget_older_copy(std::uint64_t slot) {
+    const auto found = older_copy_key_.find(slot);
+    if (found == older_copy_key_.end()) return;
+    const auto copies = older_copies_.find(found->second);
+    std::erase(copies->second, slot);
+    if (copies->second.empty()) older_copies_.erase(copies);
+    older_copy_key_.erase(found);
+  }
+
+  /// Under the lock, when `key` leaves the tier: clears the headers of its older copies, so that a
+  /// restart does not bring one back. The slots stay in the free list: holding the lock, no writer
+  /// can take one meanwhile.
+  void clear_older_copies(const block_key& key) {
+    const auto copies = older_copies_.find(key);
+    if (copies == older_copies_.end()) return;
+    for (const std::uint64_t slot : copies->second) {
+      clear_header(slot);
+      older_copy_key_.erase(slot);
+    }
+    older_copies_.erase(copies);
   }
 
   /// Frees a slot no index entry names: at once if no reader holds it, else when the last leaves.
@@ -436,7 +477,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
                  writes[i].key.lo,
                  bytes.size(),
                  pending[i].sequence,
-                 XXH3_64bits(bytes.data(), bytes.size()),
+                 detail::block_checksum(bytes),
                  0};
       h.header_checksum = h.compute_header_checksum();
       io_request request{fd_of(pending[i].slot), offset_of(pending[i].slot), {}, 1, true, 0};
@@ -476,7 +517,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
           to_release.push_back(pending[i].slot);  // a later write of the same key already landed
         } else if (const auto replaced =
                        index_.put(writes[i].key, detail::tier_entry{pending[i].slot, length, pending[i].sequence})) {
-          retire_or_collect(replaced->slot, to_release);
+          keep_as_older_copy(writes[i].key, replaced->slot);
         }
         ++stats_.inserts;
         stats_.bytes_written += length;
@@ -535,7 +576,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       const header& h = pages[i].h;
       if (!h.valid(slot_pages(), max_block_bytes_) || h.key_hi != reads[i].key.hi || h.key_lo != reads[i].key.lo ||
           h.length != length || h.sequence != entries[i].sequence ||
-          XXH3_64bits(payload, length) != h.payload_checksum) {
+          detail::block_checksum({payload, length}) != h.payload_checksum) {
         continue;
       }
       if (staging[i] && length > 0) std::memcpy(reads[i].out.data(), payload, length);
@@ -560,6 +601,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
           const auto current = index_.get(reads[i].key);
           if (current && current->slot == slot && current->sequence == entries[i].sequence) {
             index_.remove(reads[i].key);
+            clear_older_copies(reads[i].key);
             ++stats_.corrupt_blocks;
             pin.retired = true;
           }
@@ -571,15 +613,6 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       }
     }
     release_all(to_release);
-  }
-
-  /// Called under the lock for a slot that just left the index.
-  void retire_or_collect(std::uint64_t slot, std::vector<std::uint64_t>& to_release) {
-    if (const auto pinned = pins_.find(slot); pinned != pins_.end()) {
-      pinned->second.retired = true;
-    } else {
-      to_release.push_back(slot);
-    }
   }
 
   void release_all(const std::vector<std::uint64_t>& slots) {
@@ -614,6 +647,9 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     bool retired = false;
   };
   std::unordered_map<std::uint64_t, pin_state> pins_;
+  /// Free slots whose header still holds a replaced copy of a resident key, and the reverse.
+  std::unordered_map<block_key, std::vector<std::uint64_t>, block_key_hash> older_copies_;
+  std::unordered_map<std::uint64_t, block_key> older_copy_key_;
   std::vector<detail::aligned_buffer> staging_pool_;  ///< O_DIRECT staging buffers, one slot each
   tier_stats stats_;
   std::atomic<std::uint64_t> next_ticket_{1};

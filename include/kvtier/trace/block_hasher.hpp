@@ -9,11 +9,9 @@
 // and on every machine (XXH3 reads its input as little-endian on all platforms; the chaining bytes
 // are fixed above). The salt separates namespaces that must never share KV: a model, a LoRA
 // adapter, a tenant; block_hash_of() derives one from a name.
-#define XXH_INLINE_ALL
 #include <kvtier/block_key.hpp>
 #include <kvtier/detail/assert.hpp>
-
-#include <xxhash.h>
+#include <kvtier/detail/checksum.hpp>
 
 #include <array>
 #include <cstddef>
