@@ -116,6 +116,12 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       : file_tier(std::move(directory), spec, options, std::make_unique<IO>()) {}
 
   ~file_tier() {
+    std::vector<std::uint64_t> tickets;
+    {
+      const std::scoped_lock lock(batches_mutex_);
+      for (const auto& [ticket, batch] : in_flight_) tickets.push_back(ticket);
+    }
+    for (const std::uint64_t ticket : tickets) wait(batch_ticket{ticket});
     for (const int fd : fds_) ::close(fd);
   }
   file_tier(const file_tier&) = delete;
@@ -129,7 +135,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
   [[nodiscard]] std::optional<std::size_t> find(const block_key& key, std::span<std::byte> out) {
     std::array<std::optional<std::size_t>, 1> found;
     const std::array<block_read, 1> read{block_read{key, out}};
-    read_batch(read, found);
+    run_now(*begin_reads(read, found));
     return found[0];
   }
 
@@ -141,7 +147,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
   [[nodiscard]] bool try_insert(const block_key& key, std::span<const std::byte> bytes) {
     std::array<bool, 1> inserted{};
     const std::array<block_write, 1> write{block_write{key, bytes}};
-    write_batch(write, inserted);
+    run_now(*begin_writes(write, inserted));
     return inserted[0];
   }
 
@@ -171,18 +177,18 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     return victim;
   }
 
-  /// The batch goes to the I/O layer in one call (one io_uring submission with uring_io) and is
-  /// complete when this returns.
+  /// With an async_file_io layer (uring_io on a kernel that allows it) the batch goes to the
+  /// kernel in one submission and this returns; `poll` and `wait` complete it: written blocks are
+  /// published, and read blocks checked, then. Slots are reserved and sequences drawn here, so the
+  /// requests of a batch apply in order. With a synchronous layer the batch is complete on return.
   batch_ticket submit_writes(std::span<const block_write> writes, std::span<bool> inserted) {
-    write_batch(writes, inserted);
-    return batch_ticket{next_ticket_.fetch_add(1, std::memory_order_relaxed)};
+    return start(begin_writes(writes, inserted));
   }
   batch_ticket submit_reads(std::span<const block_read> reads, std::span<std::optional<std::size_t>> found) {
-    read_batch(reads, found);
-    return batch_ticket{next_ticket_.fetch_add(1, std::memory_order_relaxed)};
+    return start(begin_reads(reads, found));
   }
-  [[nodiscard]] bool poll(batch_ticket) const noexcept { return true; }
-  void wait(batch_ticket) const noexcept {}
+  [[nodiscard]] bool poll(batch_ticket ticket) { return complete(ticket, false); }
+  void wait(batch_ticket ticket) { (void)complete(ticket, true); }
 
   [[nodiscard]] std::uint64_t used_bytes() const {
     const std::scoped_lock lock(mutex_);
@@ -437,13 +443,40 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     }
   }
 
-  void write_batch(std::span<const block_write> writes, std::span<bool> inserted) {
+  /// A batch between submission and completion: its requests, the headers and staging buffers
+  /// they move, and where its results go.
+  struct batch_state {
+    explicit batch_state(std::size_t size) : io(std::vector<io_request>()), request_of(size, size) {}
+    io_batch io;
+    std::vector<std::size_t> request_of;  ///< index into io.requests, or the batch size: no transfer
+    std::vector<header_page> pages;
+    std::vector<detail::aligned_buffer> staging;
+    // Writes
+    std::span<const block_write> writes;
+    std::span<bool> inserted;
+    std::vector<pending_write> pending;  ///< slot and sequence of each admitted write
+    // Reads
+    std::span<const block_read> reads;
+    std::span<std::optional<std::size_t>> found;
+    std::vector<detail::tier_entry> entries;  ///< the index entry each read found
+    bool writing = false;
+    std::mutex completion;  ///< held by the thread completing the batch
+    bool completed = false;
+  };
+
+  /// Reserves slots, builds headers and requests. Results are written when the batch completes.
+  std::unique_ptr<batch_state> begin_writes(std::span<const block_write> writes, std::span<bool> inserted) {
     KVTIER_ASSERT(writes.size() == inserted.size(), "one result per write request");
-    std::vector<pending_write> pending(writes.size());
-    std::vector<header_page> pages(writes.size());
-    std::vector<detail::aligned_buffer> staging(writes.size());
-    std::vector<io_request> requests;
-    std::vector<std::size_t> request_of(writes.size(), writes.size());
+    auto batch = std::make_unique<batch_state>(writes.size());
+    batch->writing = true;
+    batch->writes = writes;
+    batch->inserted = inserted;
+    batch->pending.resize(writes.size());
+    batch->pages.resize(writes.size());
+    batch->staging.resize(writes.size());
+    std::vector<io_request>& requests = batch->io.requests;
+    std::vector<pending_write>& pending = batch->pending;
+    std::vector<bool> admitted(writes.size(), false);
     {
       const std::scoped_lock lock(mutex_);
       // A key written twice in one batch: the later copy replaces the earlier one.
@@ -455,11 +488,11 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
         const bool replacing = earlier != earlier_length.end() || previous.has_value();
         const std::uint64_t length = writes[i].bytes.size();
         const std::optional<std::uint64_t> slot = admits(length, freed) ? take_slot(replacing) : std::nullopt;
-        inserted[i] = slot.has_value();
         if (!slot) {
           ++stats_.rejected_inserts;
           continue;
         }
+        admitted[i] = true;
         reserved_bytes_ += length;
         if (writes.size() > 1) earlier_length[writes[i].key] = length;
         pending[i].slot = *slot;
@@ -467,56 +500,63 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       }
     }
     for (std::size_t i = 0; i < writes.size(); ++i) {
-      if (!inserted[i]) continue;
+      if (!admitted[i]) continue;
       const std::span<const std::byte> bytes = writes[i].bytes;
-      header& h = pages[i].h;
-      h = header{header::magic_value,
-                 1,
-                 slot_pages(),
-                 writes[i].key.hi,
-                 writes[i].key.lo,
-                 bytes.size(),
-                 pending[i].sequence,
-                 detail::block_checksum(bytes),
-                 0};
-      h.header_checksum = h.compute_header_checksum();
+      header_page& page = batch->pages[i];
+      page.h = header{header::magic_value,
+                      1,
+                      slot_pages(),
+                      writes[i].key.hi,
+                      writes[i].key.lo,
+                      bytes.size(),
+                      pending[i].sequence,
+                      detail::block_checksum(bytes),
+                      0};
+      page.h.header_checksum = page.h.compute_header_checksum();
       io_request request{fd_of(pending[i].slot), offset_of(pending[i].slot), {}, 1, true, 0};
-      request.iov[0] = iovec{&pages[i], payload_offset};
+      request.iov[0] = iovec{&page, payload_offset};
       if (!direct_io_ || direct_ready(bytes.data(), bytes.size())) {
         request.iov[1] = iovec{const_cast<std::byte*>(bytes.data()), bytes.size()};
         request.iov_count = bytes.empty() ? 1 : 2;
       } else {
-        staging[i] = acquire_staging();
-        std::byte* buffer = staging[i].get();
+        batch->staging[i] = acquire_staging();
+        std::byte* buffer = batch->staging[i].get();
         const std::uint64_t total = payload_offset + round_to_page(bytes.size());
-        std::memcpy(buffer, &pages[i], payload_offset);
+        std::memcpy(buffer, &page, payload_offset);
         std::memcpy(buffer + payload_offset, bytes.data(), bytes.size());
         std::memset(buffer + payload_offset + bytes.size(), 0, total - payload_offset - bytes.size());
         request.iov[0] = iovec{buffer, total};
       }
-      request_of[i] = requests.size();
+      batch->request_of[i] = requests.size();
       requests.push_back(request);
     }
-    io_->run(requests);
-    release_staging(staging);
+    return batch;
+  }
+
+  /// Publishes the writes that landed, in request order, and frees the slots of those that did not.
+  void finish_writes(batch_state& batch) {
+    release_staging(batch.staging);
+    const std::span<const block_write> writes = batch.writes;
     std::vector<std::uint64_t> to_release;
     {
       const std::scoped_lock lock(mutex_);
       for (std::size_t i = 0; i < writes.size(); ++i) {
-        if (!inserted[i]) continue;
+        batch.inserted[i] = false;
+        if (batch.request_of[i] == writes.size()) continue;
         const std::uint64_t length = writes[i].bytes.size();
+        const pending_write& pending = batch.pending[i];
         reserved_bytes_ -= length;
-        if (!requests[request_of[i]].complete()) {
-          inserted[i] = false;
+        if (!batch.io.requests[batch.request_of[i]].complete()) {
           ++stats_.rejected_inserts;
-          to_release.push_back(pending[i].slot);  // its header may be whole: clear it
+          to_release.push_back(pending.slot);  // its header may be whole: clear it
           continue;
         }
+        batch.inserted[i] = true;
         const auto previous = index_.get(writes[i].key);
-        if (previous && previous->sequence > pending[i].sequence) {
-          to_release.push_back(pending[i].slot);  // a later write of the same key already landed
+        if (previous && previous->sequence > pending.sequence) {
+          to_release.push_back(pending.slot);  // a later write of the same key already landed
         } else if (const auto replaced =
-                       index_.put(writes[i].key, detail::tier_entry{pending[i].slot, length, pending[i].sequence})) {
+                       index_.put(writes[i].key, detail::tier_entry{pending.slot, length, pending.sequence})) {
           keep_as_older_copy(writes[i].key, replaced->slot);
         }
         ++stats_.inserts;
@@ -527,79 +567,88 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     release_all(to_release);
   }
 
-  void read_batch(std::span<const block_read> reads, std::span<std::optional<std::size_t>> found) {
+  /// Pins the slots of the blocks found in the index and builds the requests.
+  std::unique_ptr<batch_state> begin_reads(std::span<const block_read> reads,
+                                           std::span<std::optional<std::size_t>> found) {
     KVTIER_ASSERT(reads.size() == found.size(), "one result per read request");
-    std::vector<detail::tier_entry> entries(reads.size());
-    std::vector<header_page> pages(reads.size());
-    std::vector<detail::aligned_buffer> staging(reads.size());
-    std::vector<io_request> requests;
-    std::vector<std::size_t> request_of(reads.size(), reads.size());
+    auto batch = std::make_unique<batch_state>(reads.size());
+    batch->reads = reads;
+    batch->found = found;
+    batch->entries.resize(reads.size());
+    batch->pages.resize(reads.size());
+    batch->staging.resize(reads.size());
+    std::vector<io_request>& requests = batch->io.requests;
     {
       const std::scoped_lock lock(mutex_);
       for (std::size_t i = 0; i < reads.size(); ++i) {
-        found[i].reset();
         const auto entry = index_.touch(reads[i].key);
         if (!entry || entry->length > reads[i].out.size()) {
           ++stats_.misses;
           continue;
         }
-        entries[i] = *entry;
+        batch->entries[i] = *entry;
         ++pins_[entry->slot].readers;
-        request_of[i] = requests.size();
+        batch->request_of[i] = requests.size();
         requests.push_back(io_request{fd_of(entry->slot), offset_of(entry->slot), {}, 1, false, 0});
       }
     }
     for (std::size_t i = 0; i < reads.size(); ++i) {
-      if (request_of[i] == reads.size()) continue;
-      io_request& request = requests[request_of[i]];
-      const std::uint64_t length = entries[i].length;
+      if (batch->request_of[i] == reads.size()) continue;
+      io_request& request = requests[batch->request_of[i]];
+      const std::uint64_t length = batch->entries[i].length;
       if (!direct_io_ || direct_ready(reads[i].out.data(), length)) {
-        request.iov[0] = iovec{&pages[i], payload_offset};
+        request.iov[0] = iovec{&batch->pages[i], payload_offset};
         request.iov[1] = iovec{reads[i].out.data(), length};
         request.iov_count = length == 0 ? 1 : 2;
       } else {
-        staging[i] = acquire_staging();
-        request.iov[0] = iovec{staging[i].get(), payload_offset + round_to_page(length)};
+        batch->staging[i] = acquire_staging();
+        request.iov[0] = iovec{batch->staging[i].get(), payload_offset + round_to_page(length)};
       }
     }
-    io_->run(requests);
+    return batch;
+  }
+
+  /// Checks each block read against its header and checksum, drops the damaged ones, unpins.
+  void finish_reads(batch_state& batch) {
+    const std::span<const block_read> reads = batch.reads;
     std::vector<bool> intact(reads.size(), false);
     for (std::size_t i = 0; i < reads.size(); ++i) {
-      if (request_of[i] == reads.size()) continue;
-      const std::uint64_t length = entries[i].length;
-      if (requests[request_of[i]].result < static_cast<std::int64_t>(payload_offset + length)) continue;
+      if (batch.request_of[i] == reads.size()) continue;
+      const std::uint64_t length = batch.entries[i].length;
+      if (batch.io.requests[batch.request_of[i]].result < static_cast<std::int64_t>(payload_offset + length)) continue;
       const std::byte* payload = reads[i].out.data();
-      if (staging[i]) {
-        std::memcpy(&pages[i].h, staging[i].get(), header_bytes);
-        payload = staging[i].get() + payload_offset;
+      if (batch.staging[i]) {
+        std::memcpy(&batch.pages[i].h, batch.staging[i].get(), header_bytes);
+        payload = batch.staging[i].get() + payload_offset;
       }
-      const header& h = pages[i].h;
+      const header& h = batch.pages[i].h;
       if (!h.valid(slot_pages(), max_block_bytes_) || h.key_hi != reads[i].key.hi || h.key_lo != reads[i].key.lo ||
-          h.length != length || h.sequence != entries[i].sequence ||
+          h.length != length || h.sequence != batch.entries[i].sequence ||
           detail::block_checksum({payload, length}) != h.payload_checksum) {
         continue;
       }
-      if (staging[i] && length > 0) std::memcpy(reads[i].out.data(), payload, length);
+      if (batch.staging[i] && length > 0) std::memcpy(reads[i].out.data(), payload, length);
       intact[i] = true;
     }
-    release_staging(staging);
+    release_staging(batch.staging);
     std::vector<std::uint64_t> to_release;
     {
       const std::scoped_lock lock(mutex_);
       for (std::size_t i = 0; i < reads.size(); ++i) {
-        if (request_of[i] == reads.size()) continue;
-        const std::uint64_t slot = entries[i].slot;
+        batch.found[i].reset();
+        if (batch.request_of[i] == reads.size()) continue;
+        const std::uint64_t slot = batch.entries[i].slot;
         pin_state& pin = pins_[slot];
         --pin.readers;
         if (intact[i]) {
-          found[i] = static_cast<std::size_t>(entries[i].length);
+          batch.found[i] = static_cast<std::size_t>(batch.entries[i].length);
           ++stats_.hits;
-          stats_.bytes_read += entries[i].length;
-          stats_.modelled_read_s += transfer_time_s(spec_, entries[i].length, transfer_direction::read);
+          stats_.bytes_read += batch.entries[i].length;
+          stats_.modelled_read_s += transfer_time_s(spec_, batch.entries[i].length, transfer_direction::read);
         } else {
           ++stats_.misses;
           const auto current = index_.get(reads[i].key);
-          if (current && current->slot == slot && current->sequence == entries[i].sequence) {
+          if (current && current->slot == slot && current->sequence == batch.entries[i].sequence) {
             index_.remove(reads[i].key);
             clear_older_copies(reads[i].key);
             ++stats_.corrupt_blocks;
@@ -613,6 +662,68 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       }
     }
     release_all(to_release);
+  }
+
+  void finish(batch_state& batch) {
+    if (batch.writing) {
+      finish_writes(batch);
+    } else {
+      finish_reads(batch);
+    }
+    batch.completed = true;
+  }
+
+  /// The synchronous path of single calls, and of batches when the I/O layer has no asynchronous one.
+  void run_now(batch_state& batch) {
+    io_->run(batch.io.requests);
+    finish(batch);
+  }
+
+  /// Starts `batch`'s transfers and returns its ticket; with an I/O layer that only runs batches
+  /// to the end, the batch is complete at once.
+  batch_ticket start(std::unique_ptr<batch_state> batch) {
+    const batch_ticket ticket{next_ticket_.fetch_add(1, std::memory_order_relaxed)};
+    if constexpr (async_file_io<IO>) {
+      io_->submit(batch->io);
+      const std::scoped_lock lock(batches_mutex_);
+      in_flight_.emplace(ticket.id, std::move(batch));
+    } else {
+      run_now(*batch);
+    }
+    return ticket;
+  }
+
+  /// Completes the batch of `ticket` if its transfers are done (or, with `block`, once they are);
+  /// returns whether it is complete. One thread completes a batch; others see it complete after.
+  bool complete(batch_ticket ticket, bool block) {
+    std::shared_ptr<batch_state> batch;
+    {
+      const std::scoped_lock lock(batches_mutex_);
+      const auto found = in_flight_.find(ticket.id);
+      if (found == in_flight_.end()) return true;  // completed, or never in flight
+      batch = found->second;
+    }
+    {
+      std::unique_lock completing(batch->completion, std::defer_lock);
+      if (block) {
+        completing.lock();
+      } else if (!completing.try_lock()) {
+        return false;
+      }
+      if (!batch->completed) {
+        if constexpr (async_file_io<IO>) {
+          if (block) {
+            io_->wait(batch->io);
+          } else if (!io_->poll(batch->io)) {
+            return false;
+          }
+        }
+        finish(*batch);
+      }
+    }
+    const std::scoped_lock lock(batches_mutex_);
+    in_flight_.erase(ticket.id);
+    return true;
   }
 
   void release_all(const std::vector<std::uint64_t>& slots) {
@@ -653,6 +764,8 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
   std::vector<detail::aligned_buffer> staging_pool_;  ///< O_DIRECT staging buffers, one slot each
   tier_stats stats_;
   std::atomic<std::uint64_t> next_ticket_{1};
+  std::mutex batches_mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<batch_state>> in_flight_;  ///< submitted, not yet completed
 };
 
 static_assert(async_tier<file_tier<>>);
