@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -22,7 +23,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -337,6 +340,56 @@ TEST_F(FileTierFaults, AnotherGeometryIsABadInputNamingTheFile) {
     EXPECT_NE(std::string(error.what()).find("kvtier-file-tier"), std::string::npos) << error.what();
     EXPECT_NE(std::string(error.what()).find("another geometry"), std::string::npos) << error.what();
   }
+}
+
+TEST_F(FileTierFaults, GeometryFileIsWrittenWholeThroughARename) {
+  { auto tier = open(); }
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(directory.path())) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"kvtier-file-tier", "segment-00000.kvt"}));  // no temporary left
+  std::ifstream in(directory.path() / "kvtier-file-tier", std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "kvtier-file-tier 1 slot_bytes=" + std::to_string(slot_bytes) + " segment_slots=" +
+                      std::to_string((1 << 20) / slot_bytes) + "\n");
+}
+
+TEST_F(FileTierFaults, TornGeometryFileIsAClearErrorNeverAnotherGeometry) {
+  {
+    auto tier = open();
+    store(*tier, 0, 2);
+  }
+  const std::filesystem::path path = directory.path() / "kvtier-file-tier";
+  std::string whole;
+  {
+    std::ifstream in(path, std::ios::binary);
+    whole.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // Cut anywhere, even just before the newline (where the number it ends with is still a number).
+  for (const std::size_t cut : {std::size_t{0}, std::size_t{10}, whole.find('=') + 2, whole.size() - 1}) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << whole.substr(0, cut);
+    try {
+      auto tier = open();
+      FAIL() << "opened a tier whose geometry file was cut at " << cut;
+    } catch (const input_error& error) {
+      EXPECT_NE(std::string(error.what()).find("kvtier-file-tier"), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find("torn or damaged"), std::string::npos) << error.what();
+    }
+  }
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << whole;
+  auto tier = open();
+  expect_intact(*tier, 0, 2);
+}
+
+TEST_F(FileTierFaults, LeftoverTemporaryGeometryFileIsIgnored) {
+  // A writer killed between writing the temporary file and renaming it leaves only that file.
+  std::ofstream(directory.path() / "kvtier-file-tier.tmp.1", std::ios::binary) << "kvtier-file-tier 1 slot_b";
+  auto tier = open();
+  store(*tier, 0, 1);
+  expect_intact(*tier, 0, 1);
+  EXPECT_TRUE(std::filesystem::exists(directory.path() / "kvtier-file-tier"));
 }
 
 TEST_F(FileTierFaults, RealFileSizeLimitFailsInsertsCleanly) {

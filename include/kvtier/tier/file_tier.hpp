@@ -41,11 +41,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -249,22 +251,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     std::error_code ec;
     std::filesystem::create_directories(directory_, ec);
     if (ec) report_input_error({directory_.string(), 0, ""}, "cannot create the tier directory: " + ec.message());
-    const std::filesystem::path geometry_path = directory_ / "kvtier-file-tier";
-    const std::string geometry = "kvtier-file-tier 1 slot_bytes=" + std::to_string(slot_bytes_) +
-                                 " segment_slots=" + std::to_string(segment_slots_);
-    if (std::ifstream in(geometry_path); in) {
-      std::string found;
-      std::getline(in, found);
-      if (found != geometry) {
-        report_input_error({geometry_path.string(), 1, ""},
-                           "the directory holds a tier with another geometry ('" + found + "', expected '" + geometry +
-                               "'); use the same max_block_bytes and segment_bytes or another directory");
-      }
-    } else {
-      std::ofstream out(geometry_path, std::ios::trunc);
-      out << geometry << '\n';
-      if (!out) report_input_error({geometry_path.string(), 0, ""}, "cannot write the tier geometry file");
-    }
+    check_or_write_geometry();
     const std::uint64_t segments = (slot_count_ + segment_slots_ - 1) / segment_slots_;
     const int flags = O_RDWR | O_CREAT | O_CLOEXEC | (direct_io_ ? O_DIRECT : 0);
     for (std::uint64_t segment = 0; segment < segments; ++segment) {
@@ -279,6 +266,70 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       }
       fds_.push_back(fd);
     }
+  }
+
+  /// The geometry file names the slot layout. It is written whole or not at all (a temporary file,
+  /// fsync, rename, fsync of the directory), so a crash leaves either no file or a complete one; a
+  /// file that is not one complete line of the expected form (damaged, or from a writer without
+  /// that guarantee) is an error, never read as some other geometry.
+  void check_or_write_geometry() {
+    const std::filesystem::path path = directory_ / "kvtier-file-tier";
+    const std::string geometry = "kvtier-file-tier 1 slot_bytes=" + std::to_string(slot_bytes_) +
+                                 " segment_slots=" + std::to_string(segment_slots_) + "\n";
+    if (std::ifstream in(path, std::ios::binary); in) {
+      const std::string found((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (found == geometry) return;
+      const std::string line = found.substr(0, found.find('\n'));
+      if (!well_formed_geometry(found)) {
+        report_input_error({path.string(), 1, ""}, "the tier geometry file is torn or damaged ('" + line +
+                                                       "'); it must be one line 'kvtier-file-tier 1 slot_bytes=N "
+                                                       "segment_slots=M'; remove the directory's tier files");
+      }
+      report_input_error({path.string(), 1, ""},
+                         "the directory holds a tier with another geometry ('" + line + "', expected '" +
+                             geometry.substr(0, geometry.size() - 1) +
+                             "'); use the same max_block_bytes and segment_bytes or another directory");
+    }
+    const std::filesystem::path temporary = directory_ / ("kvtier-file-tier.tmp." + std::to_string(::getpid()));
+    const auto fail = [&](const std::filesystem::path& where, const char* what) {
+      const std::string reason = std::string(what) + ": " + std::strerror(errno);
+      ::unlink(temporary.c_str());
+      report_input_error({where.string(), 0, ""}, reason);
+    };
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail(temporary, "cannot create the tier geometry file");
+    io_request request{fd, 0, {iovec{const_cast<char*>(geometry.data()), geometry.size()}}, 1, true, 0};
+    posix_io::perform(request, 0);
+    if (!request.complete() || ::fsync(fd) != 0) {
+      if (request.result < 0) errno = static_cast<int>(-request.result);
+      ::close(fd);
+      fail(temporary, "cannot write the tier geometry file");
+    }
+    ::close(fd);
+    if (::rename(temporary.c_str(), path.c_str()) != 0) fail(path, "cannot put the tier geometry file in place");
+    const int directory_fd = ::open(directory_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (directory_fd < 0 || ::fsync(directory_fd) != 0) {
+      if (directory_fd >= 0) ::close(directory_fd);
+      fail(directory_, "cannot make the tier geometry file durable");
+    }
+    ::close(directory_fd);
+  }
+
+  /// Whether `text` is one complete geometry line: the fields in order, numbers, a final newline.
+  [[nodiscard]] static bool well_formed_geometry(const std::string& text) {
+    constexpr std::string_view prefix = "kvtier-file-tier 1 slot_bytes=";
+    constexpr std::string_view middle = " segment_slots=";
+    if (text.empty() || text.back() != '\n' || !text.starts_with(prefix)) return false;
+    const auto digits_from = [&](std::size_t at) {
+      std::size_t end = at;
+      while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+      return end;
+    };
+    const std::size_t slot_end = digits_from(prefix.size());
+    if (slot_end == prefix.size() || text.compare(slot_end, middle.size(), middle) != 0) return false;
+    const std::size_t segment_start = slot_end + middle.size();
+    const std::size_t segment_end = digits_from(segment_start);
+    return segment_end > segment_start && segment_end + 1 == text.size();
   }
 
   /// Reads every slot's header and keeps the valid ones: of two copies of a key the later sequence;
