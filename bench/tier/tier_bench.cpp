@@ -266,7 +266,8 @@ void file_sizes(benchmark::internal::Benchmark* b) {
     for (const std::int64_t size : {16 << 10, 256 << 10, 2 << 20}) b->Args({size, direct});
   }
   b->ArgNames({"bytes", "direct"});
-  b->UseRealTime();  // I/O waits for the device: wall-clock time is what a caller sees
+  b->UseRealTime();            // I/O waits for the device: wall-clock time is what a caller sees
+  b->MeasureProcessCPUTime();  // CPU time of every thread, kernel I/O workers included
 }
 
 BENCHMARK(BM_tier_memcpy_store)->Apply(memory_sizes);

@@ -201,6 +201,19 @@ TEST_F(FileTierFaults, FlippedBitsBetweenRunsAreDetected) {
   expect_intact(*tier, 4, 2);
 }
 
+TEST_F(FileTierFaults, PayloadDamagedWhileOpenIsAMiss) {
+  // A buffered load reads the payload alone and checks it against the checksum kept from its
+  // header; damage made under a running tier is caught as well as damage between runs.
+  auto tier = open();
+  store(*tier, 0, 3);  // block i in slot i
+  flip_byte(1 * slot_bytes + 4096 + 100);
+  EXPECT_EQ(tier->find(key_of(1), out), std::nullopt);
+  EXPECT_FALSE(tier->contains(key_of(1)));
+  EXPECT_EQ(tier->stats().corrupt_blocks, 1u);
+  expect_intact(*tier, 0, 1);
+  expect_intact(*tier, 2, 1);
+}
+
 TEST_F(FileTierFaults, TruncatedFilesLoseOnlyWhatWasCutOff) {
   {
     auto tier = open();

@@ -230,7 +230,8 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
         slot_bytes_(payload_offset + round_to_page(max_block_bytes_)),
         slot_count_(std::max<std::uint64_t>(1, spec.capacity_bytes / max_block_bytes_) + 1),
         segment_slots_(std::max<std::uint64_t>(1, options.segment_bytes / slot_bytes_)),
-        io_(std::move(io)) {
+        io_(std::move(io)),
+        payload_checksums_(slot_count_, 0) {
     open_directory();
     rebuild_index();
   }
@@ -351,6 +352,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
         header h{};
         std::memcpy(&h, buffer.get(), header_bytes);
         if (!h.valid(slot_pages(), max_block_bytes_)) continue;
+        payload_checksums_[slot] = h.payload_checksum;
         const detail::tier_entry entry{slot, h.length, h.sequence};
         const auto [position, added] = latest.try_emplace(block_key{h.key_hi, h.key_lo}, entry);
         if (!added) {
@@ -510,6 +512,8 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     std::span<const block_read> reads;
     std::span<std::optional<std::size_t>> found;
     std::vector<detail::tier_entry> entries;  ///< the index entry each read found
+    std::vector<std::uint64_t> checksums;     ///< and the payload checksum of its header
+    std::vector<bool> payload_only;           ///< read without the header (buffered I/O)
     bool writing = false;
     std::mutex completion;  ///< held by the thread completing the batch
     bool completed = false;
@@ -603,6 +607,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
           continue;
         }
         batch.inserted[i] = true;
+        payload_checksums_[pending.slot] = batch.pages[i].h.payload_checksum;
         const auto previous = index_.get(writes[i].key);
         if (previous && previous->sequence > pending.sequence) {
           to_release.push_back(pending.slot);  // a later write of the same key already landed
@@ -626,6 +631,8 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     batch->reads = reads;
     batch->found = found;
     batch->entries.resize(reads.size());
+    batch->checksums.resize(reads.size());
+    batch->payload_only.resize(reads.size());
     batch->pages.resize(reads.size());
     batch->staging.resize(reads.size());
     std::vector<io_request>& requests = batch->io.requests;
@@ -638,6 +645,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
           continue;
         }
         batch->entries[i] = *entry;
+        batch->checksums[i] = payload_checksums_[entry->slot];
         ++pins_[entry->slot].readers;
         batch->request_of[i] = requests.size();
         requests.push_back(io_request{fd_of(entry->slot), offset_of(entry->slot), {}, 1, false, 0});
@@ -647,7 +655,11 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       if (batch->request_of[i] == reads.size()) continue;
       io_request& request = requests[batch->request_of[i]];
       const std::uint64_t length = batch->entries[i].length;
-      if (!direct_io_ || direct_ready(reads[i].out.data(), length)) {
+      if (!direct_io_ && length > 0) {  // the payload alone, checked against the checksum kept
+        request.offset += payload_offset;
+        request.iov[0] = iovec{reads[i].out.data(), length};
+        batch->payload_only[i] = true;
+      } else if (!direct_io_ || direct_ready(reads[i].out.data(), length)) {
         request.iov[0] = iovec{&batch->pages[i], payload_offset};
         request.iov[1] = iovec{reads[i].out.data(), length};
         request.iov_count = length == 0 ? 1 : 2;
@@ -666,7 +678,12 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     for (std::size_t i = 0; i < reads.size(); ++i) {
       if (batch.request_of[i] == reads.size()) continue;
       const std::uint64_t length = batch.entries[i].length;
-      if (batch.io.requests[batch.request_of[i]].result < static_cast<std::int64_t>(payload_offset + length)) continue;
+      const io_request& request = batch.io.requests[batch.request_of[i]];
+      if (batch.payload_only[i]) {
+        intact[i] = request.complete() && detail::block_checksum({reads[i].out.data(), length}) == batch.checksums[i];
+        continue;
+      }
+      if (request.result < static_cast<std::int64_t>(payload_offset + length)) continue;
       const std::byte* payload = reads[i].out.data();
       if (batch.staging[i]) {
         std::memcpy(&batch.pages[i].h, batch.staging[i].get(), header_bytes);
@@ -812,6 +829,9 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
   /// Free slots whose header still holds a replaced copy of a resident key, and the reverse.
   std::unordered_map<block_key, std::vector<std::uint64_t>, block_key_hash> older_copies_;
   std::unordered_map<std::uint64_t, block_key> older_copy_key_;
+  /// The payload checksum in each resident block's header, kept so that a buffered load need not
+  /// read the header again: the payload read is checked against it.
+  std::vector<std::uint64_t> payload_checksums_;
   std::vector<detail::aligned_buffer> staging_pool_;  ///< O_DIRECT staging buffers, one slot each
   tier_stats stats_;
   std::atomic<std::uint64_t> next_ticket_{1};
