@@ -20,8 +20,8 @@ TEST(BlockChecksum, EveryPathTheCpuRunsGivesXxh3) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     b = static_cast<std::byte>(state >> 56);
   }
-  std::vector<std::size_t> lengths{0, 1, 3, 16, 17, 128, 129, 240, 241, 1023, 1024, 1025, 4096, 16384, 65537,
-                                   262144, 1 << 20};
+  std::vector<std::size_t> lengths{0,    1,    3,    16,   17,    128,   129,    240,    241,
+                                   1023, 1024, 1025, 4096, 16384, 65537, 262144, 1 << 20};
   std::size_t tried = 0;
   for (const detail::checksum_path& path : detail::checksum_paths) {
     if (!path.supported()) continue;

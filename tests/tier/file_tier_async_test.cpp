@@ -33,7 +33,8 @@ class FileTierBatches : public ::testing::Test {
   scratch_directory directory;
   std::unique_ptr<file_tier<IO>> open(bool direct = false) { return open_in(directory, direct); }
   static std::unique_ptr<file_tier<IO>> open_in(const scratch_directory& where, bool direct) {
-    return std::make_unique<file_tier<IO>>(where.path(), small_nvme(), file_tier_options{block_length, 1 << 20, direct});
+    return std::make_unique<file_tier<IO>>(where.path(), small_nvme(),
+                                           file_tier_options{block_length, 1 << 20, direct});
   }
   void SetUp() override {
     if constexpr (std::is_same_v<IO, uring_io>) {
@@ -202,9 +203,9 @@ TEST(UringIo, WithoutARingSubmitCompletesTheBatchAtOnce) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   ASSERT_GE(fd, 0);
   std::vector<std::byte> bytes = block_bytes(key_of(1), 1, block_length);
-  io_batch batch(std::vector<io_request>{
-      io_request{fd, 0, {iovec{bytes.data(), block_length}}, 1, true, 0},
-      io_request{fd, block_length, {iovec{bytes.data(), block_length}}, 1, true, 0}});
+  io_batch batch(
+      std::vector<io_request>{io_request{fd, 0, {iovec{bytes.data(), block_length}}, 1, true, 0},
+                              io_request{fd, block_length, {iovec{bytes.data(), block_length}}, 1, true, 0}});
   refused.submit(batch);
   EXPECT_TRUE(batch.finished);
   EXPECT_TRUE(refused.poll(batch));

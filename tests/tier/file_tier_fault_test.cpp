@@ -365,8 +365,8 @@ TEST_F(FileTierFaults, GeometryFileIsWrittenWholeThroughARename) {
   EXPECT_EQ(names, (std::vector<std::string>{"kvtier-file-tier", "segment-00000.kvt"}));  // no temporary left
   std::ifstream in(directory.path() / "kvtier-file-tier", std::ios::binary);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(text, "kvtier-file-tier 1 slot_bytes=" + std::to_string(slot_bytes) + " segment_slots=" +
-                      std::to_string((1 << 20) / slot_bytes) + "\n");
+  EXPECT_EQ(text, "kvtier-file-tier 1 slot_bytes=" + std::to_string(slot_bytes) +
+                      " segment_slots=" + std::to_string((1 << 20) / slot_bytes) + "\n");
 }
 
 TEST_F(FileTierFaults, TornGeometryFileIsAClearErrorNeverAnotherGeometry) {

@@ -34,9 +34,7 @@ namespace kvtier::detail {
 
 using checksum_function = std::uint64_t (*)(const void*, std::size_t) noexcept;
 
-inline std::uint64_t xxh3_64_baseline(const void* data, std::size_t bytes) noexcept {
-  return XXH3_64bits(data, bytes);
-}
+inline std::uint64_t xxh3_64_baseline(const void* data, std::size_t bytes) noexcept { return XXH3_64bits(data, bytes); }
 
 #if KVTIER_XXH3_DISPATCH
 // The long-input loop of XXH3_64bits with the default secret, as xxHash's own x86 dispatcher
@@ -82,12 +80,11 @@ inline bool cpu_has_avx2() noexcept {
 #endif
 
 /// Every path compiled in, widest first; the last is the baseline build, which every CPU runs.
-inline constexpr std::array checksum_paths{
+inline constexpr std::array checksum_paths {
 #if KVTIER_XXH3_DISPATCH
-    checksum_path{"avx512", &xxh3_64_avx512, &cpu_has_avx512f},
-    checksum_path{"avx2", &xxh3_64_avx2, &cpu_has_avx2},
+  checksum_path{"avx512", &xxh3_64_avx512, &cpu_has_avx512f}, checksum_path{"avx2", &xxh3_64_avx2, &cpu_has_avx2},
 #endif
-    checksum_path{"baseline", &xxh3_64_baseline, &always_supported},
+      checksum_path{"baseline", &xxh3_64_baseline, &always_supported},
 };
 
 /// The widest path this CPU runs: the one `block_checksum` takes.

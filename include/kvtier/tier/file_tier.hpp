@@ -2,13 +2,17 @@
 // file_tier: blocks in files in a directory (a local NVMe drive or a parallel filesystem mount).
 //
 // Layout: segment files `segment-NNNNN.kvt`, each a run of fixed-size slots; a block takes one slot:
-// a header page (64 bytes used: magic, key, length, write sequence, xxHash of the payload, xxHash of
+// a header page (64 bytes used: magic, key, length, write sequence, XXH3 of the payload, XXH3 of
 // the header) followed by the payload, page-aligned so that O_DIRECT moves page-aligned blocks
-// straight from and to the caller's buffer. A `kvtier-file-tier` file records the slot geometry.
+// straight from and to the caller's buffer. A store is one vectored write of header and payload.
+// A `kvtier-file-tier` file records the slot geometry; it is written whole through a rename, and
+// one that is not a complete line is an error.
 //
 // What can go wrong and what happens:
 // - a torn, truncated or corrupted block: its header or payload checksum, key or sequence does not
-//   match; find reports a miss and drops the block. Bytes of another key are never returned.
+//   match; find reports a miss and drops the block. Bytes of another key are never returned. A
+//   buffered load reads the payload alone and checks it against the payload checksum the index
+//   kept from the header (written by this process, or read when the directory was opened).
 // - EIO, ENOSPC, a short write: the insert returns false and the block was never published; the
 //   slot's header is cleared (best effort) and the slot reused.
 // - a restart (or a killed writer): opening the directory rebuilds the index from the headers; of
@@ -16,8 +20,12 @@
 //   and so have the older copies of its key still on disk, so none comes back. A replaced copy is
 //   left as it is (the later sequence beats it) until its slot is written again or its key leaves:
 //   a store that replaces a block is one write.
-// Concurrency: the index is guarded by a mutex held only for bookkeeping; transfers run outside
-// it on slots that are reserved (writes) or pinned (reads), so threads do I/O in parallel.
+// Concurrency: the index is guarded by a mutex held only for bookkeeping (and for clearing the
+// headers of a leaving key's older copies, which are free slots no writer may take meanwhile);
+// transfers run outside it on slots that are reserved (writes) or pinned (reads), so threads do
+// I/O in parallel. Batches: with an async_file_io layer (uring_io) submit_* returns once the
+// requests are with the kernel; poll and wait complete the batch (publish the blocks written,
+// check the blocks read, write the results). Batches still in flight complete in the destructor.
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/detail/checksum.hpp>
 #include <kvtier/detail/tier_index.hpp>
@@ -25,7 +33,6 @@
 #include <kvtier/error.hpp>
 #include <kvtier/tier/concepts.hpp>
 #include <kvtier/tier/file_tier_io.hpp>
-
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -633,7 +640,6 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
     batch->entries.resize(reads.size());
     batch->checksums.resize(reads.size());
     batch->payload_only.resize(reads.size());
-    batch->pages.resize(reads.size());
     batch->staging.resize(reads.size());
     std::vector<io_request>& requests = batch->io.requests;
     {
@@ -660,6 +666,7 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
         request.iov[0] = iovec{reads[i].out.data(), length};
         batch->payload_only[i] = true;
       } else if (!direct_io_ || direct_ready(reads[i].out.data(), length)) {
+        if (batch->pages.empty()) batch->pages.resize(reads.size());  // only reads with the header need them
         request.iov[0] = iovec{&batch->pages[i], payload_offset};
         request.iov[1] = iovec{reads[i].out.data(), length};
         request.iov_count = length == 0 ? 1 : 2;
@@ -685,11 +692,13 @@ class file_tier : public detail::tier_verbs<file_tier<IO>> {
       }
       if (request.result < static_cast<std::int64_t>(payload_offset + length)) continue;
       const std::byte* payload = reads[i].out.data();
+      header h{};
       if (batch.staging[i]) {
-        std::memcpy(&batch.pages[i].h, batch.staging[i].get(), header_bytes);
+        std::memcpy(&h, batch.staging[i].get(), header_bytes);
         payload = batch.staging[i].get() + payload_offset;
+      } else {
+        h = batch.pages[i].h;
       }
-      const header& h = batch.pages[i].h;
       if (!h.valid(slot_pages(), max_block_bytes_) || h.key_hi != reads[i].key.hi || h.key_lo != reads[i].key.lo ||
           h.length != length || h.sequence != batch.entries[i].sequence ||
           detail::block_checksum({payload, length}) != h.payload_checksum) {
