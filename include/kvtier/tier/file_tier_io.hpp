@@ -150,6 +150,11 @@ class uring_io {
   }
 
   void submit(io_batch& batch) {
+    if (!available_) {  // no ring: the transfers run here, outside the lock, as posix_io runs them
+      posix_io{}.run(batch.requests);
+      batch.finished = true;
+      return;
+    }
     {
       const std::scoped_lock lock(mutex_);
       batch.outstanding = batch.requests.size();
@@ -158,7 +163,9 @@ class uring_io {
         // At most depth_ requests in flight, so that completions never outnumber the queue.
         while (available_ && in_flight_ >= depth_) {
           flush();
-          if (available_) (void)reap_one(true);
+          if (const int reaped = available_ ? reap_one(true) : 0; reaped < 0 && reaped != -EINTR && reaped != -EAGAIN) {
+            fail_in_flight(reaped);
+          }
         }
         io_uring_sqe* sqe = available_ ? io_uring_get_sqe(&ring_) : nullptr;
         if (sqe == nullptr) {  // no ring, or no room even so: this one moves here and now
