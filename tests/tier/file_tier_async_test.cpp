@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 namespace kvtier::test {
@@ -159,6 +161,37 @@ TYPED_TEST(FileTierBatches, AReadInFlightKeepsItsSlotWhenTheBlockIsErased) {
     EXPECT_EQ(version_of(key_of(i), r.outs[i]), 1u) << i;
   }
   EXPECT_FALSE(tier->contains(key_of(1)));
+}
+
+TYPED_TEST(FileTierBatches, ThreadsPollTheirOwnBatchesWhileOthersSubmit) {
+  // Each thread rewrites its own 4 keys every round and polls (never waits) for its batches, so
+  // completions are reaped by whichever thread holds the ring; every result must be its own.
+  auto tier = this->open();
+  constexpr std::uint64_t threads = 4;
+  constexpr std::uint64_t keys = 4;
+  std::atomic<std::uint64_t> wrong{0};
+  std::vector<std::thread> workers;
+  for (std::uint64_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (std::uint64_t round = 1; round <= 100; ++round) {
+        write_batch w(t * keys, keys, round);
+        const batch_ticket written = tier->submit_writes(w.writes, w.results());
+        while (!tier->poll(written)) {
+        }
+        for (const bool inserted : w.results()) wrong += inserted ? 0 : 1;
+        read_batch r(t * keys, keys);
+        const batch_ticket read = tier->submit_reads(r.reads, r.found);
+        while (!tier->poll(read)) {
+        }
+        for (std::uint64_t i = 0; i < keys; ++i) {
+          if (r.found[i] != block_length || version_of(key_of(t * keys + i), r.outs[i]) != round) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  EXPECT_EQ(wrong.load(), 0u);
+  EXPECT_EQ(tier->block_count(), threads * keys);
 }
 
 TEST(UringIo, SubmittedBatchesFinishInPollOrWaitWithEveryByteMoved) {
