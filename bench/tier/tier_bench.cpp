@@ -1,9 +1,9 @@
 // Store and load throughput of host_memory_tier and file_tier, each beside its baseline in the
 // same binary: memcpy into and out of an arena of the same size for memory; raw pwrite and pread
 // of the same sizes at the same offsets of a file in the same directory for files (buffered and
-// O_DIRECT). File benchmarks report wall-clock time and CPU time: a tier that used a second core
-// would show CPU time above wall-clock time. Keys rotate over a 128 MiB working set, so stores after the first round
-// replace.
+// O_DIRECT). File benchmarks report wall-clock time and the CPU time of all the process's threads:
+// a tier that used a second core would show CPU time above wall-clock time. Keys rotate over a
+// 128 MiB working set, so stores after the first round replace.
 #include <kvtier/io.hpp>
 #include <kvtier/tier/presets.hpp>
 
