@@ -338,6 +338,108 @@ TEST(cache_manager, scores_top_tier_blocks_and_plans_lower_loads) {
   EXPECT_FALSE(manager.block_priority(block_key{42, 42}, 0.0).has_value());
 }
 
+// One single-block request every `gap_ms`: each admission makes LRU over two top blocks evict the
+// block admitted two requests earlier. With `read_back`, each request first reads the block admitted
+// three requests earlier (from DRAM when it was demoted).
+template <class Manager>
+void run_one_block_requests(Manager& manager, std::uint64_t requests, std::uint64_t gap_ms, bool read_back) {
+  for (std::uint64_t r = 0; r < requests; ++r) {
+    const request_handle h = manager.begin_request({r * gap_ms, static_cast<session_id>(r)});
+    if (read_back && r >= 3) {
+      const block_ref old{block_key{9, r - 3}, block_tokens, block_type::user};
+      static_cast<void>(manager.match_prefix(h, std::span<const block_ref>(&old, 1)));
+    }
+    const block_ref fresh{block_key{9, r}, block_tokens, block_type::user};
+    static_cast<void>(manager.admit(h, 0, fresh));
+    static_cast<void>(manager.release(h));
+  }
+}
+
+cache_manager_options demotion_options() {
+  cache_manager_options options = small_options();
+  options.demotion_horizon_ms = 1'000;
+  return options;
+}
+
+TEST(cache_manager, drops_instead_of_demoting_what_is_never_read_back) {
+  cache_manager<two_level, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> manager(
+      small_sizer(), demotion_options(), spec_of(2), spec_of(1'000, tier_kind::dram));
+  run_one_block_requests(manager, 200, 2'000, false);
+  const manager_stats stats = manager.stats();
+  EXPECT_EQ(stats.evictions, 198U);
+  // The uniform prior demotes until about twenty unread demotions have pushed the estimate below 1/20.
+  EXPECT_GT(stats.demotions, 0U);
+  EXPECT_LT(stats.demotions, 30U);
+  EXPECT_EQ(stats.unlikely_drops, stats.evictions - stats.demotions);
+  EXPECT_EQ(stats.drops, stats.unlikely_drops);
+  EXPECT_EQ(manager.stack().template tier<1>().used_bytes(), stats.demotions * full_block);
+  const context_id unread_end = make_context(block_type::user, transition_type::end);
+  EXPECT_LT(manager.demotion_reuse(unread_end), 0.05);
+}
+
+TEST(cache_manager, keeps_demoting_what_is_read_back) {
+  cache_manager<two_level, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> manager(
+      small_sizer(), demotion_options(), spec_of(2), spec_of(1'000, tier_kind::dram));
+  run_one_block_requests(manager, 200, 100, true);
+  const manager_stats stats = manager.stats();
+  EXPECT_EQ(stats.unlikely_drops, 0U);
+  EXPECT_EQ(stats.levels[1].hits, 197U);  // every read-back, from DRAM
+  EXPECT_GT(manager.demotion_reuse(make_context(block_type::user, transition_type::end)), 0.5);
+}
+
+TEST(cache_manager, min_demotion_reuse_zero_demotes_every_evicted_block) {
+  cache_manager_options options = demotion_options();
+  options.min_demotion_reuse = 0.0;
+  cache_manager<two_level, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> manager(
+      small_sizer(), options, spec_of(2), spec_of(1'000, tier_kind::dram));
+  run_one_block_requests(manager, 200, 2'000, false);
+  const manager_stats stats = manager.stats();
+  EXPECT_EQ(stats.demotions, 198U);
+  EXPECT_EQ(stats.drops, 0U);
+}
+
+TEST(cache_manager, memory_stays_bounded_over_many_distinct_keys) {
+  cache_manager_options options = small_options();
+  options.remembered_blocks = 64;
+  cache_manager<two_level, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> manager(
+      small_sizer(), options, spec_of(4), spec_of(8, tier_kind::dram));
+  EXPECT_EQ(manager.remembered_blocks(), 64U);
+  std::size_t most_tracked = 0;
+  for (std::uint64_t r = 0; r < 20'000; ++r) {
+    const request_handle h = manager.begin_request({r, 1});
+    std::vector<block_ref> refs;
+    for (std::uint64_t i = 0; i < 5; ++i) refs.push_back({block_key{r, i}, block_tokens});
+    const prefix_match match = manager.match_prefix(h, refs);
+    for (std::size_t i = match.blocks; i < refs.size(); ++i) static_cast<void>(manager.admit(h, i, refs[i]));
+    static_cast<void>(manager.release(h));
+    most_tracked = std::max(most_tracked, manager.tracked_blocks());
+  }
+  // 100,000 distinct keys; the manager tracks at most the 12 blocks its tiers hold plus 64 departed.
+  EXPECT_LE(most_tracked, 4U + 8U + 64U);
+  EXPECT_LE(manager.block_id_bound(), 4U + 8U + 64U + 1U);
+  EXPECT_GT(manager.stats().drops, 90'000U);
+}
+
+TEST(cache_manager, forgetting_departed_keys_changes_no_lru_decision) {
+  // LRU keeps no history of departed blocks: recycling their ids must leave every decision as the
+  // simulator's, which names blocks by the trace's own ids.
+  const block_trace trace = small_workload();
+  ASSERT_GT(trace.unique_blocks, 500U);
+  for (const std::size_t capacity : {16U, 64U}) {
+    cache_manager_options options{.block_tokens = 512};
+    options.remembered_blocks = 32;
+    cache_manager<tier_stack<simulated_tier>, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> manager(
+        model_block_sizer::from_bytes_per_token(bytes_per_token), options, spec_of(capacity * 512 / block_tokens));
+    const tiered_replay_stats tiered = replay_through_manager(trace, manager);
+    lru_policy policy(capacity);
+    const hit_stats simulated = simulate(trace, policy);
+    EXPECT_EQ(tiered.hits.prefix_hits, simulated.prefix_hits);
+    EXPECT_EQ(tiered.hits.block_hits, simulated.block_hits);
+    EXPECT_EQ(tiered.hits.evictions, simulated.evictions);
+    EXPECT_LE(manager.block_id_bound(), capacity + 32 + 1);
+  }
+}
+
 TEST(cache_manager, concurrent_requests_keep_their_own_accounting) {
   cache_manager<tier_stack<simulated_tier, simulated_tier, simulated_tier>> manager(
       small_sizer(), small_options(), spec_of(16), spec_of(32, tier_kind::dram), spec_of(64, tier_kind::nvme));

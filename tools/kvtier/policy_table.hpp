@@ -7,6 +7,7 @@
 #include <kvtier/manager/cache_manager.hpp>
 #include <kvtier/manager/trace_replay.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -47,9 +48,12 @@ tiered_replay_stats tiered_replay_with(const block_trace& trace, const tiered_se
                                        const simulate_options& options, const request_observer& observer) {
   runtime_tier_stack stack;
   for (const tier_spec& spec : setup.tiers) stack.push_back(any_tier::make<simulated_tier>(spec));
+  cache_manager_options manager_options{.block_tokens = trace.block_tokens};
+  // The baselines offload every block they evict, as LMCache and vLLM's CPU offload do; dropping the
+  // blocks unlikely to be read again (the manager's demotion rule) is kvtier's.
+  if constexpr (!std::same_as<P, predictive_policy<>>) manager_options.min_demotion_reuse = 0.0;
   cache_manager<runtime_tier_stack, model_block_sizer, beta_bernoulli_predictor<>, P> manager(
-      model_block_sizer::from_bytes_per_token(setup.kv_bytes_per_token),
-      cache_manager_options{.block_tokens = trace.block_tokens}, std::move(stack));
+      model_block_sizer::from_bytes_per_token(setup.kv_bytes_per_token), manager_options, std::move(stack));
   return replay_through_manager(trace, manager, options, observer);
 }
 

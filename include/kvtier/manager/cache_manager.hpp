@@ -14,6 +14,17 @@
 // in turn (the tier's own order), out of the hierarchy from the bottom. A hit below the top is
 // delivered from where it is and then moves to the top when the policy admits it (promotion).
 //
+// Demotion rule, on every level: a block about to move down (evicted from the top, pushed out of a
+// full lower level, or declined at the top) is dropped instead when the reuse predictor gives its
+// context a probability below `min_demotion_reuse` of being referenced again within the demotion
+// horizon (1 hour by default).
+// The context is the taxonomy of the block's last touch (type, transition); the outcome of every
+// such decision is learned, for dropped blocks too: referenced again within the horizon or not.
+//
+// Memory: the manager tracks a key while a tier holds it and for the next `remembered_blocks`
+// departures after it left the hierarchy (so that a block coming back soon keeps the dense id the
+// policy's ghost history knows it by), then forgets it and recycles its id, oldest freed first.
+//
 // A hit is a block whose bytes were read: a block the metadata places in a tier but whose `find`
 // fails (a failed transfer, a damaged file) ends the matched prefix there, is forgotten, and counts
 // as a failed read; the caller never receives bytes it did not ask for (tiers never return another
@@ -43,6 +54,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -58,6 +70,18 @@ struct cache_manager_options {
   block_key salt{};                   ///< keeps models, adapters and tenants apart (block_hash_of)
   head_grid grid{};                   ///< layers × KV heads the scorer tracks per block
   predictive_policy_params policy{};  ///< for the predictive policy; capacity comes from the top tier
+  /// A block moves down a level only when its context's predicted probability of being referenced
+  /// again within `demotion_horizon_ms` is at least this; else it leaves the hierarchy. 1/20: at most
+  /// twenty blocks written to a lower tier for each one read back. 0 demotes every block (the
+  /// offload of LMCache and of vLLM's CPU tier).
+  double min_demotion_reuse = 0.05;
+  /// The horizon of the demotion rule. The tiers below the top are where a prefix outlives the
+  /// 5-minute cache of the top (`policy.horizon_ms`): 1 hour, the extended lifetime providers offer
+  /// for cached prompt prefixes (Anthropic's 1-hour prompt-cache TTL).
+  std::uint64_t demotion_horizon_ms = 3'600'000;
+  /// Keys remembered after they left the hierarchy; 0: 16 × the top tier's blocks, at least 65,536
+  /// (four times the predictive policy's ghost history, so a block the policy still remembers keeps its id).
+  std::size_t remembered_blocks = 0;
   friend constexpr bool operator==(const cache_manager_options&, const cache_manager_options&) = default;
 };
 
@@ -82,13 +106,23 @@ class cache_manager {
         stack_(std::forward<StackArgs>(stack_args)...),
         full_block_bytes_(sizer_.block_bytes(options.block_tokens)),
         top_capacity_blocks_(top_capacity_blocks(stack_, full_block_bytes_)),
+        remembered_blocks_(options.remembered_blocks != 0
+                               ? options.remembered_blocks
+                               : std::max<std::size_t>(16 * top_capacity_blocks_, std::size_t{1} << 16)),
         policy_(make_policy<Policy>(top_capacity_blocks_, options.policy)),
-        scorer_(make_scorer(options.grid, top_capacity_blocks_)) {
+        scorer_(make_scorer(options.grid, top_capacity_blocks_)),
+        classifier_(options.policy.classifier),
+        demotion_predictor_(make_predictor(options.policy)) {
     KVTIER_ASSERT(options.block_tokens >= 1, "a block holds at least one token");
     KVTIER_ASSERT(stack_.levels() >= 1, "a cache manager needs at least one tier");
     KVTIER_ASSERT(stack_.levels() <= 255, "levels are reported in 8 bits");
     KVTIER_ASSERT(full_block_bytes_ > 0, "a block must have bytes");
+    KVTIER_ASSERT(options.min_demotion_reuse >= 0.0 && options.min_demotion_reuse <= 1.0,
+                  "min_demotion_reuse is a probability");
     stats_.levels.resize(stack_.levels());
+    for (std::size_t level = 0; level < stack_.levels(); ++level) {
+      holds_any_bytes_ = holds_any_bytes_ || stack_.visit(level, [](auto& t) { return holds_bytes(t); });
+    }
     for (std::size_t i = 0; i <= stack_.levels(); ++i) {
       staging_.push_back(std::make_unique_for_overwrite<std::byte[]>(static_cast<std::size_t>(full_block_bytes_)));
     }
@@ -142,13 +176,13 @@ class cache_manager {
     for (std::size_t position = 0; position < blocks.size(); ++position) {
       const block_ref& ref = blocks[position];
       ++stats_.lookups;
-      const auto it = entries_.find(ref.key);
-      if (it == entries_.end() || it->second.level == no_level) break;
-      entry& e = it->second;
+      const block_id id = resident_id(ref.key);
+      if (id == no_block) break;
+      entry& e = entries_[id];
       const std::size_t level = e.level;
       const std::optional<std::size_t> length = stack_.visit(level, [&](auto& t) { return t.find(ref.key, load); });
       if (!length) {
-        forget_unreadable(ref.key, e);
+        forget_unreadable(id);
         break;
       }
       sink(position, level, std::span<const std::byte>(load.data(), *length));
@@ -161,7 +195,7 @@ class cache_manager {
       match.levels.push_back(static_cast<std::uint8_t>(level));
       ++match.blocks;
       match.tokens += ref.tokens;
-      access(state, position, ref, e, load.first(*length), origin::loaded);
+      access(state, position, ref, id, load.first(*length), origin::loaded);
     }
     return match;
   }
@@ -186,10 +220,7 @@ class cache_manager {
   /// from the sizer. Every level must be one that stores no bytes.
   admit_outcome admit(request_handle request, std::size_t position, const block_ref& block) {
     const std::scoped_lock lock(mutex_);
-    for (std::size_t level = 0; level < stack_.levels(); ++level) {
-      KVTIER_ASSERT(!stack_.visit(level, [](auto& t) { return holds_bytes(t); }),
-                    "admit without bytes is for tiers that store none (simulated tiers)");
-    }
+    KVTIER_ASSERT(!holds_any_bytes_, "admit without bytes is for tiers that store none (simulated tiers)");
     const std::uint64_t length = sizer_.block_bytes(block.tokens);
     KVTIER_ASSERT(length <= full_block_bytes_, "a block holds at most block_tokens tokens");
     return admit_locked(request, position, block, staging(stack_.levels()).first(static_cast<std::size_t>(length)));
@@ -248,13 +279,13 @@ class cache_manager {
       links[level - 1] = {spec.read_bytes_per_s, spec.latency_s};
     }
     for (std::size_t position = 0; position < blocks.size(); ++position) {
-      const auto it = entries_.find(blocks[position].key);
-      if (it == entries_.end() || it->second.level == no_level) break;
-      if (it->second.level == 0) continue;
-      plan.loads.push_back({blocks[position].key, position, it->second.level, it->second.length});
+      const block_id id = resident_id(blocks[position].key);
+      if (id == no_block) break;
+      const entry& e = entries_[id];
+      if (e.level == 0) continue;
+      plan.loads.push_back({blocks[position].key, position, e.level, e.length});
       for (std::size_t l = 0; l < layers; ++l) {
-        load_bytes[(it->second.level - 1) * layers + l] +=
-            static_cast<double>(it->second.length) / static_cast<double>(layers);
+        load_bytes[(e.level - 1) * layers + l] += static_cast<double>(e.length) / static_cast<double>(layers);
       }
     }
     plan.layers = planner_.plan({compute_s, links, load_bytes});
@@ -264,9 +295,26 @@ class cache_manager {
   /// The level holding `key` as far as the metadata knows (a read may still fail).
   [[nodiscard]] std::optional<std::size_t> level_of(const block_key& key) const {
     const std::scoped_lock lock(mutex_);
-    const auto it = entries_.find(key);
-    if (it == entries_.end() || it->second.level == no_level) return std::nullopt;
-    return it->second.level;
+    const block_id id = resident_id(key);
+    if (id == no_block) return std::nullopt;
+    return entries_[id].level;
+  }
+
+  /// Keys the manager tracks now: those some tier holds and those remembered after they left.
+  /// Bounded by the blocks the hierarchy holds plus `remembered_blocks`, whatever the trace's length.
+  [[nodiscard]] std::size_t tracked_blocks() const {
+    const std::scoped_lock lock(mutex_);
+    return ids_.size();
+  }
+  /// The dense ids handed to the policy are below this (ids are recycled): bounded like tracked_blocks.
+  [[nodiscard]] std::size_t block_id_bound() const {
+    const std::scoped_lock lock(mutex_);
+    return entries_.size();
+  }
+  /// The demotion rule's current estimate for a context of the taxonomy (docs/manager.md).
+  [[nodiscard]] double demotion_reuse(context_id context) const {
+    const std::scoped_lock lock(mutex_);
+    return demotion_predictor_.predict(context);
   }
 
   [[nodiscard]] manager_stats stats() const {
@@ -276,18 +324,38 @@ class cache_manager {
   [[nodiscard]] std::size_t levels() const noexcept { return stack_.levels(); }
   [[nodiscard]] std::uint64_t full_block_bytes() const noexcept { return full_block_bytes_; }
   [[nodiscard]] std::size_t top_capacity_blocks() const noexcept { return top_capacity_blocks_; }
+  [[nodiscard]] std::size_t remembered_blocks() const noexcept { return remembered_blocks_; }
   /// The stack, for inspection by a caller that holds no other reference to it while calls run.
   [[nodiscard]] Stack& stack() noexcept { return stack_; }
 
  private:
   static constexpr std::uint8_t no_level = 0xff;
+  static constexpr std::uint8_t in_transit = 0xfe;  ///< between two levels during a move
   static constexpr std::uint32_t no_slot = 0xffffffffU;
+  static constexpr std::uint8_t pending_flag = 1;  ///< a demotion decision's outcome is not known yet
+  static constexpr std::uint8_t shared_flag = 2;   ///< touched from two or more sessions
+  static constexpr std::uint8_t max_touches = 3;
 
   struct entry {
-    block_id id = no_block;
-    std::uint8_t level = no_level;
-    std::uint32_t slot = no_slot;
+    block_key key;
     std::uint64_t length = 0;
+    std::uint64_t last_ms = 0;     ///< last touch
+    std::uint64_t pending_ms = 0;  ///< when the pending demotion decision was taken
+    std::uint32_t slot = no_slot;
+    std::uint32_t stamp = 0;  ///< of its last departure or pending decision, to match queued records
+    session_id session = no_session;
+    std::uint8_t level = no_level;
+    std::uint8_t touches = 0;
+    std::uint8_t flags = 0;
+    std::uint8_t context = 0;          ///< of the last touch
+    std::uint8_t pending_context = 0;  ///< of the pending decision
+  };
+
+  /// A queued record of an entry's departure or pending decision; stale when the stamp moved on.
+  struct stamped {
+    block_id id = no_block;
+    std::uint32_t stamp = 0;
+    std::uint64_t time_ms = 0;
   };
 
   struct request_state {
@@ -320,6 +388,14 @@ class cache_manager {
     }
   }
 
+  static Predictor make_predictor(const predictive_policy_params& params) {
+    if constexpr (std::constructible_from<Predictor, beta_bernoulli_params>) {
+      return Predictor{beta_bernoulli_params{params.prior, params.forgetting}};
+    } else {
+      return Predictor{};
+    }
+  }
+
   std::span<std::byte> staging(std::size_t index) {
     return {staging_[index].get(), static_cast<std::size_t>(full_block_bytes_)};
   }
@@ -330,16 +406,32 @@ class cache_manager {
     return it->second;
   }
 
-  const entry* top_entry(const block_key& key) const {
-    const auto it = entries_.find(key);
-    return it == entries_.end() || it->second.level != 0 ? nullptr : &it->second;
+  /// The id of `key` when some tier holds it, else no_block.
+  [[nodiscard]] block_id resident_id(const block_key& key) const {
+    const auto it = ids_.find(key);
+    if (it == ids_.end() || entries_[it->second].level == no_level) return no_block;
+    return it->second;
   }
 
-  entry& entry_for(const block_key& key) {
-    const auto [it, inserted] = entries_.try_emplace(key);
+  const entry* top_entry(const block_key& key) const {
+    const block_id id = resident_id(key);
+    return id == no_block || entries_[id].level != 0 ? nullptr : &entries_[id];
+  }
+
+  /// The id of `key`, tracking it first if it is new (a recycled id, oldest freed first, or a new one).
+  block_id id_for(const block_key& key) {
+    const auto [it, inserted] = ids_.try_emplace(key, no_block);
     if (inserted) {
-      it->second.id = static_cast<block_id>(keys_.size());
-      keys_.push_back(key);
+      if (!free_ids_.empty()) {
+        it->second = free_ids_.front();
+        free_ids_.pop_front();
+      } else {
+        KVTIER_ASSERT(entries_.size() < no_block, "block ids are 32-bit");
+        it->second = static_cast<block_id>(entries_.size());
+        entries_.emplace_back();
+      }
+      entries_[it->second] = entry{};
+      entries_[it->second].key = key;
     }
     return it->second;
   }
@@ -347,15 +439,90 @@ class cache_manager {
   /// Where the bytes of an access come from: read from the block's tier, or computed by the engine.
   enum class origin : std::uint8_t { loaded, computed };
 
+  /// The context of a touch of `e` now, for the demotion rule (the taxonomy of predict/), and notes the touch.
+  void note_touch(entry& e, const block_access& a) {
+    touch_facts facts;
+    facts.type = a.type;
+    facts.first_touch = e.touches == 0;
+    facts.earlier_touches = e.touches;
+    const bool other_session =
+        e.touches != 0 && a.session != no_session && e.session != no_session && e.session != a.session;
+    if (other_session) e.flags |= shared_flag;
+    facts.shared = (e.flags & shared_flag) != 0;
+    facts.chain_end = a.request_blocks != 0 && a.position + 1 == a.request_blocks;
+    facts.gap_ms = e.touches == 0 || a.time_ms < e.last_ms ? touch_facts::no_gap : a.time_ms - e.last_ms;
+    if constexpr (Predictor::context_count >= taxonomy_classifier::context_count) {
+      e.context = static_cast<std::uint8_t>(classifier_.classify(facts));
+    } else {
+      e.context = 0;
+    }
+    e.touches = static_cast<std::uint8_t>(std::min<unsigned>(e.touches + 1U, max_touches));
+    e.session = a.session;
+    e.last_ms = std::max(e.last_ms, a.time_ms);
+  }
+
+  /// A reference to `e` at `now_ms` settles its pending demotion decision: it was worth keeping if
+  /// the reference came within the horizon.
+  void resolve_on_reference(entry& e, std::uint64_t now_ms) {
+    if ((e.flags & pending_flag) == 0) return;
+    e.flags &= static_cast<std::uint8_t>(~pending_flag);
+    demotion_predictor_.observe(e.pending_context,
+                                now_ms - std::min(now_ms, e.pending_ms) <= options_.demotion_horizon_ms);
+  }
+
+  /// Settles the decisions that outlived the horizon unreferenced, oldest first.
+  void sweep_pending(std::uint64_t now_ms) {
+    while (!pending_.empty() && pending_.front().time_ms + options_.demotion_horizon_ms < now_ms) {
+      const stamped p = pending_.front();
+      pending_.pop_front();
+      entry& e = entries_[p.id];
+      if ((e.flags & pending_flag) != 0 && e.stamp == p.stamp) {
+        e.flags &= static_cast<std::uint8_t>(~pending_flag);
+        demotion_predictor_.observe(e.pending_context, false);
+      }
+    }
+  }
+
+  /// The demotion rule: whether `e`, about to move below `level`, is worth a lower tier. Records the
+  /// decision (when none is pending) so that its outcome is learned whichever way it goes.
+  bool worth_demoting(entry& e, block_id id) {
+    if ((e.flags & pending_flag) == 0) {
+      e.flags |= pending_flag;
+      e.pending_context = e.context;
+      e.pending_ms = now_ms_;
+      e.stamp = ++next_stamp_;
+      pending_.push_back({id, e.stamp, now_ms_});
+    }
+    return demotion_predictor_.predict(e.pending_context) >= options_.min_demotion_reuse;
+  }
+
+  /// `e` is in no tier now: remembered for `remembered_blocks` departures, then forgotten.
+  void leave(entry& e, block_id id) {
+    e.level = no_level;
+    e.length = 0;
+    if ((e.flags & pending_flag) == 0) e.stamp = ++next_stamp_;
+    departed_.push_back({id, e.stamp, 0});
+    while (departed_.size() > remembered_blocks_) {
+      const stamped d = departed_.front();
+      departed_.pop_front();
+      entry& old = entries_[d.id];
+      if (old.level != no_level || old.stamp != d.stamp) continue;  // back in a tier, or departed again since
+      if ((old.flags & pending_flag) != 0) demotion_predictor_.observe(old.pending_context, false);
+      ids_.erase(old.key);
+      old = entry{};
+      free_ids_.push_back(d.id);
+    }
+  }
+
   /// Tells the policy of an access to block `position` of the request and moves blocks as it
   /// decides: its victims go down, the block goes to the top if it admits it (a computed block
   /// replaces any lower copy; a loaded one is a promotion).
-  admit_outcome access(request_state& state, std::size_t position, const block_ref& ref, entry& e,
+  admit_outcome access(request_state& state, std::size_t position, const block_ref& ref, block_id id,
                        std::span<const std::byte> bytes, origin from) {
     if (state.ids.size() <= position) state.ids.resize(position + 1, no_block);
-    state.ids[position] = e.id;
+    state.ids[position] = id;
     block_access a;
-    a.id = e.id;
+    a.id = id;
     a.parent = position == 0 ? no_block : state.ids[position - 1];
     a.ref_index = next_ref_++;
     a.time_ms = state.params.time_ms;
@@ -365,30 +532,40 @@ class cache_manager {
     a.tokens = ref.tokens;
     a.request_blocks = std::max<std::uint32_t>(state.blocks, static_cast<std::uint32_t>(position + 1));
     a.type = ref.type;
+    now_ms_ = std::max(now_ms_, a.time_ms);
+    sweep_pending(now_ms_);
+    entry& e = entries_[id];
+    resolve_on_reference(e, a.time_ms);
+    if (e.level == no_level) e.stamp = ++next_stamp_;  // back: its departure record goes stale
+    note_touch(e, a);
     const double now_s = static_cast<double>(state.params.time_ms) / 1000.0;
     const std::uint8_t was = e.level;
     policy_.access(a, evicted_);
-    const bool admitted = policy_.contains(e.id);
+    const bool admitted = policy_.contains(id);
     if (admitted && was != 0 && was != no_level) {
       // Leaves its lower level before the demotions below can push it further down.
       stack_.visit(was, [&](auto& t) { return t.erase(ref.key); });
-      e.level = no_level;
+      e.level = in_transit;
     }
-    for (const block_id victim : evicted_) demote_from_top(keys_[victim]);
+    for (const block_id victim : evicted_) demote_from_top(victim);
     evicted_.clear();
     if (was == 0) {
       if (admitted) scorer_.touch(e.slot, now_s);
       return admit_outcome::refreshed;
     }
     if (!admitted) {
-      // Not worth the top tier: a fresh block the hierarchy holds nowhere goes one level down.
-      if (was == no_level) store_below(1, ref.key, e, bytes);
+      // Not worth the top tier: a fresh block the hierarchy holds nowhere goes one level down, when
+      // the demotion rule keeps it.
+      if (was == no_level && !(stack_.levels() > 1 && worth_demoting(e, id) && store_below(1, ref.key, e, bytes))) {
+        leave(e, id);
+      }
       return admit_outcome::declined;
     }
     if (!stack_.visit(0, [&](auto& t) { return t.try_insert(ref.key, bytes); })) {
-      policy_.erase(e.id);
+      policy_.erase(id);
       const bool kept = store_below(was == no_level ? 1 : was, ref.key, e, bytes);
       if (!kept && was != no_level) ++stats_.drops;
+      if (!kept) leave(e, id);
       return admit_outcome::refused;
     }
     e.level = 0;
@@ -405,9 +582,9 @@ class cache_manager {
                              std::span<const std::byte> bytes) {
     request_state& state = state_of(request);
     ++state.stats.missed_blocks;
-    entry& e = entry_for(block.key);
-    state.stats.cached_blocks += e.level != no_level ? 1 : 0;
-    const admit_outcome outcome = access(state, position, block, e, bytes, origin::computed);
+    const block_id id = id_for(block.key);
+    state.stats.cached_blocks += entries_[id].level != no_level ? 1 : 0;
+    const admit_outcome outcome = access(state, position, block, id, bytes, origin::computed);
     if (outcome == admit_outcome::stored) {
       ++state.stats.stored_blocks;
       state.stats.stored_bytes += bytes.size();
@@ -433,14 +610,15 @@ class cache_manager {
   }
 
   /// A block the metadata placed in a tier but whose bytes could not be read: forgotten everywhere.
-  void forget_unreadable(const block_key& key, entry& e) {
+  void forget_unreadable(block_id id) {
+    entry& e = entries_[id];
     ++stats_.levels[e.level].failed_reads;
-    stack_.visit(e.level, [&](auto& t) { return t.erase(key); });
+    stack_.visit(e.level, [&](auto& t) { return t.erase(e.key); });
     if (e.level == 0) {
-      policy_.erase(e.id);
+      policy_.erase(id);
       release_slot(e);
     }
-    e.level = no_level;
+    leave(e, id);
   }
 
   void release_slot(entry& e) {
@@ -451,35 +629,33 @@ class cache_manager {
   }
 
   /// Moves a block the policy evicted from the top tier one level down.
-  void demote_from_top(const block_key& key) {
+  void demote_from_top(block_id id) {
     ++stats_.evictions;
-    entry& e = entries_.find(key)->second;
+    entry& e = entries_[id];
     KVTIER_ASSERT(e.level == 0, "the policy evicted a block the top tier does not hold");
     release_slot(e);
-    move_down(0, key, e);
+    move_down(0, id);
   }
 
-  /// Reads `key` from `level`, erases it there and places it one level down (or drops it).
-  void move_down(std::size_t level, const block_key& key, entry& e) {
+  /// Takes block `id` out of `level` and places it one level down, or drops it (out of the bottom,
+  /// kept out by the demotion rule, unreadable, or taken by no level).
+  void move_down(std::size_t level, block_id id) {
+    entry& e = entries_[id];
+    const bool bottom = level + 1 == stack_.levels();
+    const bool keep = !bottom && worth_demoting(e, id);
     std::span<std::byte> buffer = staging(level);
     const std::optional<std::size_t> length = stack_.visit(level, [&](auto& t) {
-      auto found = t.find(key, buffer);
-      t.erase(key);
+      std::optional<std::size_t> found;
+      if (keep) found = t.find(e.key, buffer);
+      t.erase(e.key);
       return found;
     });
-    e.level = no_level;
-    if (!length) {
-      ++stats_.levels[level].failed_reads;
+    if (keep && !length) ++stats_.levels[level].failed_reads;
+    e.level = in_transit;
+    if (!keep || !length || !place_lower(level + 1, e.key, std::span<const std::byte>(buffer.data(), *length))) {
       ++stats_.drops;
-      return;
-    }
-    if (level + 1 == stack_.levels()) {
-      ++stats_.drops;
-      return;
-    }
-    const std::span<const std::byte> bytes(buffer.data(), *length);
-    if (!place_lower(level + 1, key, bytes)) {
-      ++stats_.drops;
+      stats_.unlikely_drops += !keep && !bottom ? 1 : 0;
+      leave(e, id);
       return;
     }
     e.level = static_cast<std::uint8_t>(level + 1);
@@ -496,9 +672,9 @@ class cache_manager {
     while (!stack_.visit(level, [&](auto& t) { return t.can_admit(bytes.size()); })) {
       const std::optional<block_key> victim = stack_.visit(level, [](auto& t) { return t.to_evict(); });
       if (!victim) break;
-      const auto it = entries_.find(*victim);
-      KVTIER_ASSERT(it != entries_.end(), "a tier holds a block the manager never placed");
-      move_down(level, *victim, it->second);
+      const auto it = ids_.find(*victim);
+      KVTIER_ASSERT(it != ids_.end(), "a tier holds a block the manager never placed");
+      move_down(level, it->second);
     }
     return stack_.visit(level, [&](auto& t) { return t.try_insert(key, bytes); });
   }
@@ -508,18 +684,27 @@ class cache_manager {
   mutable Stack stack_;
   std::uint64_t full_block_bytes_;
   std::size_t top_capacity_blocks_;
+  std::size_t remembered_blocks_;
   Policy policy_;
   Scorer scorer_;
   [[no_unique_address]] Planner planner_;
+  taxonomy_classifier classifier_;
+  Predictor demotion_predictor_;
+  bool holds_any_bytes_ = false;
   mutable std::mutex mutex_;
-  std::unordered_map<block_key, entry, block_key_hash> entries_;
-  std::vector<block_key> keys_;  ///< by block id: what the policy's ids name
+  std::unordered_map<block_key, block_id, block_key_hash> ids_;  ///< the keys tracked now
+  std::vector<entry> entries_;                                   ///< by block id
+  std::deque<block_id> free_ids_;                                ///< forgotten ids, oldest first
+  std::deque<stamped> departed_;  ///< departures from the hierarchy, oldest first: the remembered window
+  std::deque<stamped> pending_;   ///< demotion decisions awaiting their outcome, oldest first
   std::unordered_map<std::uint64_t, request_state> requests_;
   std::vector<std::unique_ptr<std::byte[]>> staging_;  ///< one per level for cascading moves, one for loads
   std::vector<std::uint32_t> free_slots_;
   std::vector<block_id> evicted_;
   std::uint64_t next_request_ = 0;
   std::uint64_t next_ref_ = 0;
+  std::uint64_t now_ms_ = 0;
+  std::uint32_t next_stamp_ = 0;
   manager_stats stats_;
 };
 
