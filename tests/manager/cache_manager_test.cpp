@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <list>
 #include <map>
@@ -438,6 +439,57 @@ TEST(cache_manager, forgetting_departed_keys_changes_no_lru_decision) {
     EXPECT_EQ(tiered.hits.evictions, simulated.evictions);
     EXPECT_LE(manager.block_id_bound(), capacity + 32 + 1);
   }
+}
+
+TEST(cache_manager, attention_orders_the_heads_to_demote) {
+  cache_manager<two_level, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> manager(
+      small_sizer(), small_options(), spec_of(2), spec_of(8, tier_kind::dram));
+  std::vector<block_ref> refs;
+  for (std::uint64_t i = 0; i < 3; ++i) refs.push_back({block_key{6, i}, block_tokens, block_type::user});
+  const request_handle h = manager.begin_request({0, 1});
+  for (std::size_t i = 0; i < refs.size(); ++i) static_cast<void>(manager.admit(h, i, refs[i]));
+  static_cast<void>(manager.release(h));
+  ASSERT_EQ(manager.level_of(refs[2].key), std::optional<std::size_t>(0));
+  // Layer 1 head 0 is attended most, layer 0 head 1 not at all: it goes first, and the attended one last.
+  for (int step = 0; step < 4; ++step) {
+    manager.record_attention(refs[2].key, std::vector<float>{0.5F, 0.0F, 1.0F, 0.25F}, 10.0 * step);
+  }
+  const std::vector<head_cell> order = manager.head_demotion_order(refs[2].key, 100.0);
+  ASSERT_EQ(order.size(), 4U);
+  EXPECT_EQ(order[0].layer, 0U);
+  EXPECT_EQ(order[0].head, 1U);
+  EXPECT_EQ(order[1].layer, 1U);
+  EXPECT_EQ(order[1].head, 1U);
+  EXPECT_EQ(order[2].layer, 0U);
+  EXPECT_EQ(order[2].head, 0U);
+  EXPECT_EQ(order[3].layer, 1U);
+  EXPECT_EQ(order[3].head, 0U);
+  for (std::size_t i = 1; i < order.size(); ++i) EXPECT_GT(order[i - 1].priority, order[i].priority);
+  EXPECT_DOUBLE_EQ(order[0].priority, *manager.block_priority(refs[2].key, 100.0));
+  EXPECT_TRUE(manager.head_demotion_order(refs[0].key, 100.0).empty());  // in DRAM: no scores
+}
+
+TEST(cache_manager, prefetch_loads_sinks_and_recent_blocks_first) {
+  cache_manager<two_level, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> manager(
+      small_sizer(), small_options(), spec_of(2), spec_of(16, tier_kind::nvme));
+  std::vector<block_ref> refs;
+  for (std::uint64_t i = 0; i < 8; ++i) refs.push_back({block_key{8, i}, block_tokens, block_type::user});
+  const request_handle h = manager.begin_request({0, 1});
+  for (std::size_t i = 0; i < refs.size(); ++i) static_cast<void>(manager.admit(h, i, refs[i]));
+  static_cast<void>(manager.release(h));
+  // LRU keeps blocks 6 and 7 (tokens 24..31) at the top; 0..5 are in NVMe. With 4 sink tokens, a
+  // recent window of 8 tokens (blocks 6 and 7) and an e-folding of 4 tokens: block 0 holds the sinks
+  // (priority 1), then the nearer a block is to the window the sooner it loads.
+  const position_priority_params priority{.sink_tokens = 4, .recent_window_tokens = 8, .decay_tokens = 4.0};
+  const prefetch_plan plan = manager.plan_prefetch(refs, std::vector<double>(2, 1e-3), priority);
+  std::vector<std::size_t> positions;
+  for (const prefetch_item& load : plan.loads) positions.push_back(load.position);
+  EXPECT_EQ(positions, (std::vector<std::size_t>{0, 5, 4, 3, 2, 1}));
+  EXPECT_DOUBLE_EQ(plan.loads[0].priority, 1.0);
+  EXPECT_DOUBLE_EQ(plan.loads[1].priority, std::exp(-1.0 / 4.0));
+  // Default priorities: the whole 32-token prompt lies in the recent window, so position order.
+  const prefetch_plan plain = manager.plan_prefetch(refs, std::vector<double>(2, 1e-3));
+  for (std::size_t i = 0; i < plain.loads.size(); ++i) EXPECT_EQ(plain.loads[i].position, i);
 }
 
 TEST(cache_manager, concurrent_requests_keep_their_own_accounting) {

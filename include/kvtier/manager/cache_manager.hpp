@@ -45,6 +45,7 @@
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
 #include <kvtier/predict/context_classifier.hpp>
 #include <kvtier/prefetch/layer_pipeline.hpp>
+#include <kvtier/prefetch/position_priority.hpp>
 #include <kvtier/score/ema_scorer.hpp>
 #include <kvtier/tier/concepts.hpp>
 #include <kvtier/trace/block_hasher.hpp>
@@ -55,6 +56,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -263,11 +265,32 @@ class cache_manager {
     return out;
   }
 
+  /// The (layer, KV head) cells of a top-tier block, most evictable first by the scorer (ties in
+  /// layer-major order): the order in which an engine that offloads KV per head moves a block's
+  /// heads out of the fast tier, keeping those attention still uses. Empty below the top.
+  [[nodiscard]] std::vector<head_cell> head_demotion_order(const block_key& key, double now_s) const {
+    const std::scoped_lock lock(mutex_);
+    std::vector<head_cell> cells;
+    const entry* e = top_entry(key);
+    if (e == nullptr) return cells;
+    const head_grid grid = scorer_.grid();
+    cells.reserve(grid.cells());
+    for (std::size_t layer = 0; layer < grid.layers; ++layer) {
+      for (std::size_t head = 0; head < grid.kv_heads; ++head) {
+        cells.push_back({static_cast<std::uint32_t>(layer), static_cast<std::uint32_t>(head),
+                         scorer_.head_priority(e->slot, layer, head, now_s)});
+      }
+    }
+    std::ranges::stable_sort(cells, std::ranges::greater{}, &head_cell::priority);
+    return cells;
+  }
+
   /// The loads for the next step of a request whose prompt begins with `blocks`: the blocks of its
-  /// cached prefix below the top tier, in position order, and their layer-wise schedule against
-  /// `compute_s` (one entry per layer). Changes nothing.
-  [[nodiscard]] prefetch_plan plan_prefetch(std::span<const block_ref> blocks,
-                                            std::span<const double> compute_s) const {
+  /// cached prefix below the top tier, highest position priority first (attention sinks and the
+  /// recent window of the prompt, then by distance; position order among equals), and their
+  /// layer-wise schedule against `compute_s` (one entry per layer). Changes nothing.
+  [[nodiscard]] prefetch_plan plan_prefetch(std::span<const block_ref> blocks, std::span<const double> compute_s,
+                                            const position_priority_params& priority = {}) const {
     const std::scoped_lock lock(mutex_);
     prefetch_plan plan;
     const std::size_t layers = compute_s.size();
@@ -278,16 +301,21 @@ class cache_manager {
       const tier_spec spec = stack_.visit(level, [](auto& t) { return tier_spec(t.spec()); });
       links[level - 1] = {spec.read_bytes_per_s, spec.latency_s};
     }
-    for (std::size_t position = 0; position < blocks.size(); ++position) {
+    std::uint64_t sequence_tokens = 0;
+    for (const block_ref& ref : blocks) sequence_tokens += ref.tokens;
+    std::uint64_t first_token = 0;
+    for (std::size_t position = 0; position < blocks.size(); first_token += blocks[position++].tokens) {
       const block_id id = resident_id(blocks[position].key);
       if (id == no_block) break;
       const entry& e = entries_[id];
       if (e.level == 0) continue;
-      plan.loads.push_back({blocks[position].key, position, e.level, e.length});
+      plan.loads.push_back({blocks[position].key, position, e.level, e.length,
+                            position_priority(first_token, blocks[position].tokens, sequence_tokens, priority)});
       for (std::size_t l = 0; l < layers; ++l) {
         load_bytes[(e.level - 1) * layers + l] += static_cast<double>(e.length) / static_cast<double>(layers);
       }
     }
+    std::ranges::stable_sort(plan.loads, std::ranges::greater{}, &prefetch_item::priority);
     plan.layers = planner_.plan({compute_s, links, load_bytes});
     return plan;
   }

@@ -126,17 +126,28 @@ struct request_stats {
   friend bool operator==(const request_stats&, const request_stats&) = default;
 };
 
-/// One block to bring up before the next step, from `level`.
+/// One (layer, KV head) cell of a top-tier block and its eviction priority (higher = sooner).
+struct head_cell {
+  std::uint32_t layer = 0;
+  std::uint32_t head = 0;
+  double priority = 0.0;
+  friend constexpr bool operator==(const head_cell&, const head_cell&) = default;
+};
+
+/// One block to bring up before the next step, from `level`, with the position priority of the
+/// tokens it holds (prefetch/position_priority.hpp: 1 for attention sinks and the recent window).
 struct prefetch_item {
   block_key key;
   std::size_t position = 0;
   std::size_t level = 0;
   std::uint64_t bytes = 0;
+  double priority = 0.0;
   friend constexpr bool operator==(const prefetch_item&, const prefetch_item&) = default;
 };
 
 /// The loads for a request's next step: the blocks of its cached prefix below the top tier, in
-/// issue order, and the layer-wise schedule of those loads against the step's compute.
+/// issue order (highest position priority first, then by position), and the layer-wise schedule
+/// of those loads against the step's compute.
 struct prefetch_plan {
   std::vector<prefetch_item> loads;
   layer_plan layers;
