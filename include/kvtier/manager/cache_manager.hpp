@@ -37,6 +37,7 @@
 // back into the manager. Statistics of a request are kept in that request's own record.
 #define XXH_INLINE_ALL
 #include <kvtier/detail/assert.hpp>
+#include <kvtier/detail/block_id_index.hpp>
 #include <kvtier/manager/concepts.hpp>
 #include <kvtier/manager/make_policy.hpp>
 #include <kvtier/manager/model_block_sizer.hpp>
@@ -360,9 +361,18 @@ class cache_manager {
   static constexpr std::uint8_t no_level = 0xff;
   static constexpr std::uint8_t in_transit = 0xfe;  ///< between two levels during a move
   static constexpr std::uint32_t no_slot = 0xffffffffU;
-  static constexpr std::uint8_t pending_flag = 1;  ///< a demotion decision's outcome is not known yet
-  static constexpr std::uint8_t shared_flag = 2;   ///< touched from two or more sessions
+  static constexpr std::uint8_t pending_flag = 1;   ///< a demotion decision's outcome is not known yet
+  static constexpr std::uint8_t shared_flag = 2;    ///< touched from two or more sessions
+  static constexpr std::uint8_t departed_flag = 4;  ///< in no tier, on the list of remembered departures
   static constexpr std::uint8_t max_touches = 3;
+  static constexpr std::uint16_t no_session_tag = 0xffff;
+
+  /// A session in 16 bits (as the predictive policy keeps it): two sessions rarely share a tag.
+  static constexpr std::uint16_t fold_session(session_id session) noexcept {
+    if (session == no_session) return no_session_tag;
+    const auto tag = static_cast<std::uint16_t>(session ^ (session >> 16) ^ (session >> 32) ^ (session >> 48));
+    return tag == no_session_tag ? 0 : tag;
+  }
 
   struct entry {
     block_key key;
@@ -370,8 +380,10 @@ class cache_manager {
     std::uint64_t last_ms = 0;     ///< last touch
     std::uint64_t pending_ms = 0;  ///< when the pending demotion decision was taken
     std::uint32_t slot = no_slot;
-    std::uint32_t stamp = 0;  ///< of its last departure or pending decision, to match queued records
-    session_id session = no_session;
+    std::uint32_t stamp = 0;                 ///< of its pending decision, to match the queued record
+    block_id older = no_block;               ///< on the departed list: the next to be forgotten before it
+    block_id newer = no_block;               ///< on the departed list: the next departure after it
+    std::uint16_t session = no_session_tag;  ///< of the last touch, folded
     std::uint8_t level = no_level;
     std::uint8_t touches = 0;
     std::uint8_t flags = 0;
@@ -379,8 +391,8 @@ class cache_manager {
     std::uint8_t pending_context = 0;  ///< of the pending decision
   };
 
-  /// A queued record of an entry's departure or pending decision; stale when the stamp moved on.
-  struct stamped {
+  /// A queued record of an entry's pending decision; stale when the entry's stamp moved on.
+  struct pending_decision {
     block_id id = no_block;
     std::uint32_t stamp = 0;
     std::uint64_t time_ms = 0;
@@ -434,11 +446,15 @@ class cache_manager {
     return it->second;
   }
 
+  /// How the index reads the key of an id.
+  [[nodiscard]] auto key_of() const noexcept {
+    return [this](block_id id) -> const block_key& { return entries_[id].key; };
+  }
+
   /// The id of `key` when some tier holds it, else no_block.
   [[nodiscard]] block_id resident_id(const block_key& key) const {
-    const auto it = ids_.find(key);
-    if (it == ids_.end() || entries_[it->second].level == no_level) return no_block;
-    return it->second;
+    const block_id id = ids_.find(key, key_of());
+    return id == no_block || entries_[id].level == no_level ? no_block : id;
   }
 
   const entry* top_entry(const block_key& key) const {
@@ -448,20 +464,20 @@ class cache_manager {
 
   /// The id of `key`, tracking it first if it is new (a recycled id, oldest freed first, or a new one).
   block_id id_for(const block_key& key) {
-    const auto [it, inserted] = ids_.try_emplace(key, no_block);
-    if (inserted) {
-      if (!free_ids_.empty()) {
-        it->second = free_ids_.front();
-        free_ids_.pop_front();
-      } else {
-        KVTIER_ASSERT(entries_.size() < no_block, "block ids are 32-bit");
-        it->second = static_cast<block_id>(entries_.size());
-        entries_.emplace_back();
-      }
-      entries_[it->second] = entry{};
-      entries_[it->second].key = key;
+    block_id id = ids_.find(key, key_of());
+    if (id != no_block) return id;
+    if (free_ids_.empty()) {
+      KVTIER_ASSERT(entries_.size() < no_block, "block ids are 32-bit");
+      id = static_cast<block_id>(entries_.size());
+      entries_.emplace_back();
+    } else {
+      id = free_ids_.front();
+      free_ids_.pop_front();
     }
-    return it->second;
+    entries_[id] = entry{};
+    entries_[id].key = key;
+    ids_.insert(key, id, key_of());
+    return id;
   }
 
   /// Where the bytes of an access come from: read from the block's tier, or computed by the engine.
@@ -473,8 +489,9 @@ class cache_manager {
     facts.type = a.type;
     facts.first_touch = e.touches == 0;
     facts.earlier_touches = e.touches;
+    const std::uint16_t session = fold_session(a.session);
     const bool other_session =
-        e.touches != 0 && a.session != no_session && e.session != no_session && e.session != a.session;
+        e.touches != 0 && session != no_session_tag && e.session != no_session_tag && e.session != session;
     if (other_session) e.flags |= shared_flag;
     facts.shared = (e.flags & shared_flag) != 0;
     facts.chain_end = a.request_blocks != 0 && a.position + 1 == a.request_blocks;
@@ -485,7 +502,7 @@ class cache_manager {
       e.context = 0;
     }
     e.touches = static_cast<std::uint8_t>(std::min<unsigned>(e.touches + 1U, max_touches));
-    e.session = a.session;
+    e.session = session;
     e.last_ms = std::max(e.last_ms, a.time_ms);
   }
 
@@ -501,7 +518,7 @@ class cache_manager {
   /// Settles the decisions that outlived the horizon unreferenced, oldest first.
   void sweep_pending(std::uint64_t now_ms) {
     while (!pending_.empty() && pending_.front().time_ms + options_.demotion_horizon_ms < now_ms) {
-      const stamped p = pending_.front();
+      const pending_decision p = pending_.front();
       pending_.pop_front();
       entry& e = entries_[p.id];
       if ((e.flags & pending_flag) != 0 && e.stamp == p.stamp) {
@@ -524,22 +541,37 @@ class cache_manager {
     return demotion_predictor_.predict(e.pending_context) >= options_.min_demotion_reuse;
   }
 
-  /// `e` is in no tier now: remembered for `remembered_blocks` departures, then forgotten.
+  /// `e` is in no tier now: the newest of the remembered departures; the oldest beyond
+  /// `remembered_blocks` is forgotten.
   void leave(entry& e, block_id id) {
+    unlink_departed(e);
     e.level = no_level;
     e.length = 0;
-    if ((e.flags & pending_flag) == 0) e.stamp = ++next_stamp_;
-    departed_.push_back({id, e.stamp, 0});
-    while (departed_.size() > remembered_blocks_) {
-      const stamped d = departed_.front();
-      departed_.pop_front();
-      entry& old = entries_[d.id];
-      if (old.level != no_level || old.stamp != d.stamp) continue;  // back in a tier, or departed again since
-      if ((old.flags & pending_flag) != 0) demotion_predictor_.observe(old.pending_context, false);
-      ids_.erase(old.key);
-      old = entry{};
-      free_ids_.push_back(d.id);
-    }
+    e.flags |= departed_flag;
+    e.older = departed_newest_;
+    e.newer = no_block;
+    (departed_newest_ != no_block ? entries_[departed_newest_].newer : departed_oldest_) = id;
+    departed_newest_ = id;
+    if (++departed_count_ > remembered_blocks_) forget(departed_oldest_);
+  }
+
+  /// Takes `e` off the departed list (it is back, or forgotten).
+  void unlink_departed(entry& e) {
+    if ((e.flags & departed_flag) == 0) return;
+    e.flags &= static_cast<std::uint8_t>(~departed_flag);
+    (e.older != no_block ? entries_[e.older].newer : departed_oldest_) = e.newer;
+    (e.newer != no_block ? entries_[e.newer].older : departed_newest_) = e.older;
+    --departed_count_;
+  }
+
+  /// Stops tracking a departed block: an unsettled decision counts as not reused, the id is freed.
+  void forget(block_id id) {
+    entry& e = entries_[id];
+    unlink_departed(e);
+    if ((e.flags & pending_flag) != 0) demotion_predictor_.observe(e.pending_context, false);
+    ids_.erase(e.key, key_of());
+    e = entry{};
+    free_ids_.push_back(id);
   }
 
   /// Tells the policy of an access to block `position` of the request and moves blocks as it
@@ -564,7 +596,7 @@ class cache_manager {
     sweep_pending(now_ms_);
     entry& e = entries_[id];
     resolve_on_reference(e, a.time_ms);
-    if (e.level == no_level) e.stamp = ++next_stamp_;  // back: its departure record goes stale
+    unlink_departed(e);  // back, if it had left
     note_touch(e, a);
     const double now_s = static_cast<double>(state.params.time_ms) / 1000.0;
     const std::uint8_t was = e.level;
@@ -700,9 +732,9 @@ class cache_manager {
     while (!stack_.visit(level, [&](auto& t) { return t.can_admit(bytes.size()); })) {
       const std::optional<block_key> victim = stack_.visit(level, [](auto& t) { return t.to_evict(); });
       if (!victim) break;
-      const auto it = ids_.find(*victim);
-      KVTIER_ASSERT(it != ids_.end(), "a tier holds a block the manager never placed");
-      move_down(level, it->second);
+      const block_id id = ids_.find(*victim, key_of());
+      KVTIER_ASSERT(id != no_block, "a tier holds a block the manager never placed");
+      move_down(level, id);
     }
     return stack_.visit(level, [&](auto& t) { return t.try_insert(key, bytes); });
   }
@@ -720,11 +752,10 @@ class cache_manager {
   Predictor demotion_predictor_;
   bool holds_any_bytes_ = false;
   mutable std::mutex mutex_;
-  std::unordered_map<block_key, block_id, block_key_hash> ids_;  ///< the keys tracked now
-  std::vector<entry> entries_;                                   ///< by block id
-  std::deque<block_id> free_ids_;                                ///< forgotten ids, oldest first
-  std::deque<stamped> departed_;  ///< departures from the hierarchy, oldest first: the remembered window
-  std::deque<stamped> pending_;   ///< demotion decisions awaiting their outcome, oldest first
+  detail::block_id_index ids_;            ///< the ids of the keys tracked now
+  std::vector<entry> entries_;            ///< by block id
+  std::deque<block_id> free_ids_;         ///< forgotten ids, oldest first
+  std::deque<pending_decision> pending_;  ///< demotion decisions awaiting their outcome, oldest first
   std::unordered_map<std::uint64_t, request_state> requests_;
   std::vector<std::unique_ptr<std::byte[]>> staging_;  ///< one per level for cascading moves, one for loads
   std::vector<std::uint32_t> free_slots_;
@@ -733,6 +764,9 @@ class cache_manager {
   std::uint64_t next_ref_ = 0;
   std::uint64_t now_ms_ = 0;
   std::uint32_t next_stamp_ = 0;
+  block_id departed_oldest_ = no_block;  ///< the remembered departures, a list through the entries
+  block_id departed_newest_ = no_block;
+  std::size_t departed_count_ = 0;
   manager_stats stats_;
 };
 
