@@ -3,10 +3,13 @@
 // may replace with a type of their own:
 //   Stack      the tiers, fastest first (tier_stack<...> or runtime_tier_stack; tier_hierarchy);
 //   Sizer      bytes of a block from the model's exact sizing (block_sizer; model_block_sizer);
-//   Predictor  the reuse predictor of the default policy (reuse_predictor; beta_bernoulli_predictor);
+//   Predictor  reuse predictor of the default policy and of the demotion rule (reuse_predictor;
+//              beta_bernoulli_predictor);
 //   Policy     eviction and admission of the top tier (eviction_policy; predictive_policy);
-//   Scorer     head-granular scores of the top tier's blocks (scorer; ema_scorer);
-//   Planner    layer-wise prefetch of blocks below the top tier (prefetch_planner; layer_pipeline_planner).
+//   Scorer     head-granular scores of the top tier's blocks, and the order in which a block's
+//              (layer, KV head) cells leave the fast tier (scorer; ema_scorer);
+//   Planner    layer-wise prefetch of blocks below the top tier, loads ordered by position priority
+//              (prefetch_planner; layer_pipeline_planner).
 //
 // A block's identity is its block_key, the salted chained XXH3-128 of its token ids
 // (chain_tokens, block_hasher.hpp). The top tier holds exactly the blocks the policy holds; a block
@@ -17,9 +20,9 @@
 // Demotion rule, on every level: a block about to move down (evicted from the top, pushed out of a
 // full lower level, or declined at the top) is dropped instead when the reuse predictor gives its
 // context a probability below `min_demotion_reuse` of being referenced again within the demotion
-// horizon (1 hour by default).
-// The context is the taxonomy of the block's last touch (type, transition); the outcome of every
-// such decision is learned, for dropped blocks too: referenced again within the horizon or not.
+// horizon (1 hour by default). The context is the taxonomy of the block's last touch (type,
+// transition); the outcome of every such decision is learned, for dropped blocks too: referenced
+// again within the horizon or not.
 //
 // Memory: the manager tracks a key while a tier holds it and for the next `remembered_blocks`
 // departures after it left the hierarchy (so that a block coming back soon keeps the dense id the
