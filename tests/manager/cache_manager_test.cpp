@@ -493,12 +493,30 @@ TEST(cache_manager, prefetch_loads_sinks_and_recent_blocks_first) {
 }
 
 TEST(cache_manager, concurrent_requests_keep_their_own_accounting) {
+  // A short demotion horizon and a small window of remembered keys, so that decisions are settled,
+  // keys forgotten and ids recycled while requests run.
+  cache_manager_options options = small_options();
+  options.demotion_horizon_ms = 20;
+  options.remembered_blocks = 24;
   cache_manager<tier_stack<simulated_tier, simulated_tier, simulated_tier>> manager(
-      small_sizer(), small_options(), spec_of(16), spec_of(32, tier_kind::dram), spec_of(64, tier_kind::nvme));
+      small_sizer(), options, spec_of(16), spec_of(32, tier_kind::dram), spec_of(64, tier_kind::nvme));
   constexpr int threads = 8;
   constexpr int requests_per_thread = 200;
   std::vector<std::vector<request_stats>> seen(threads);
   std::vector<std::thread> workers;
+  std::atomic<bool> running{true};
+  // A reader of scores, plans and sizes beside the requests.
+  std::thread reader([&] {
+    const std::vector<block_ref> shared{{block_key{100, 0}, block_tokens}, {block_key{100, 1}, block_tokens}};
+    const std::vector<double> compute(2, 1e-3);
+    const std::vector<float> mass{0.5F, 0.25F, 1.0F, 0.0F};
+    while (running.load()) {
+      manager.record_attention(shared[0].key, mass, 1.0);
+      EXPECT_LE(manager.head_demotion_order(shared[0].key, 2.0).size(), 4U);
+      EXPECT_LE(manager.plan_prefetch(shared, compute).loads.size(), 2U);
+      EXPECT_LE(manager.tracked_blocks(), 16U + 32U + 64U + 24U);
+    }
+  });
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (int r = 0; r < requests_per_thread; ++r) {
@@ -520,6 +538,8 @@ TEST(cache_manager, concurrent_requests_keep_their_own_accounting) {
     });
   }
   for (auto& worker : workers) worker.join();
+  running.store(false);
+  reader.join();
   const manager_stats stats = manager.stats();
   for (std::size_t level = 0; level < 3; ++level) {
     std::uint64_t sum = 0;
@@ -532,6 +552,8 @@ TEST(cache_manager, concurrent_requests_keep_their_own_accounting) {
   EXPECT_LE(manager.stack().tier<1>().used_bytes(), 32 * full_block);
   EXPECT_LE(manager.stack().tier<2>().used_bytes(), 64 * full_block);
   EXPECT_GT(stats.levels[0].hits, 0U);
+  EXPECT_GT(stats.drops, 0U);  // keys left the hierarchy, and some were forgotten
+  EXPECT_LE(manager.tracked_blocks(), 16U + 32U + 64U + 24U);
 }
 
 }  // namespace
