@@ -65,7 +65,6 @@
 #include <mutex>
 #include <optional>
 #include <span>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -160,12 +159,22 @@ class cache_manager {
 
   [[nodiscard]] request_handle begin_request(const request_params& params = {}) {
     const std::scoped_lock lock(mutex_);
-    const request_handle handle{next_request_++};
-    request_state& state = requests_[handle.id];
+    if (free_requests_.empty()) {
+      KVTIER_ASSERT(requests_.size() < (std::size_t{1} << 32), "at most 2^32 open requests");
+      free_requests_.push_back(static_cast<std::uint32_t>(requests_.size()));
+      requests_.emplace_back();
+    }
+    const std::uint32_t slot = free_requests_.back();
+    free_requests_.pop_back();
+    request_state& state = requests_[slot];
+    state.open = true;
+    state.serial = static_cast<std::uint32_t>(next_request_++);
     state.params = params;
-    state.index = static_cast<std::uint32_t>(handle.id);
+    state.blocks = 0;
+    state.ids.clear();
+    state.stats = request_stats{};
     state.stats.hit_blocks.assign(stack_.levels(), 0);
-    return handle;
+    return request_handle{(std::uint64_t{state.serial} << 32) | slot};
   }
 
   /// Delivers the longest cached prefix of `blocks`: `sink(index, level, bytes)` for each block in
@@ -262,11 +271,10 @@ class cache_manager {
   /// Ends a request and returns what it alone saw.
   request_stats release(request_handle request) {
     const std::scoped_lock lock(mutex_);
-    const auto it = requests_.find(request.id);
-    KVTIER_ASSERT(it != requests_.end(), "release of a request that is not open");
-    request_stats out = std::move(it->second.stats);
-    requests_.erase(it);
-    return out;
+    request_state& state = state_of(request);
+    state.open = false;
+    free_requests_.push_back(static_cast<std::uint32_t>(request.id));
+    return std::move(state.stats);
   }
 
   /// The (layer, KV head) cells of a top-tier block, most evictable first by the scorer (ties in
@@ -401,9 +409,11 @@ class cache_manager {
     std::uint64_t time_ms = 0;
   };
 
+  /// An open request's record, in a slot reused by later requests (its vectors keep their capacity).
   struct request_state {
     request_params params;
-    std::uint32_t index = 0;
+    bool open = false;
+    std::uint32_t serial = 0;  ///< its number (the policy's request index), the high half of its handle
     std::uint32_t blocks = 0;
     std::vector<block_id> ids;  ///< by position: the parents the policy sees
     request_stats stats;
@@ -444,9 +454,10 @@ class cache_manager {
   }
 
   request_state& state_of(request_handle request) {
-    const auto it = requests_.find(request.id);
-    KVTIER_ASSERT(it != requests_.end(), "a call for a request that is not open (begin_request, then release)");
-    return it->second;
+    const auto slot = static_cast<std::uint32_t>(request.id);
+    KVTIER_ASSERT(slot < requests_.size() && requests_[slot].open && requests_[slot].serial == request.id >> 32,
+                  "a call for a request that is not open (begin_request, then release)");
+    return requests_[slot];
   }
 
   /// How the index reads the key of an id.
@@ -590,7 +601,7 @@ class cache_manager {
     a.ref_index = next_ref_++;
     a.time_ms = state.params.time_ms;
     a.session = state.params.session;
-    a.request = state.index;
+    a.request = state.serial;
     a.position = static_cast<std::uint32_t>(position);
     a.tokens = ref.tokens;
     a.request_blocks = std::max<std::uint32_t>(state.blocks, static_cast<std::uint32_t>(position + 1));
@@ -755,11 +766,12 @@ class cache_manager {
   Predictor demotion_predictor_;
   bool holds_any_bytes_ = false;
   mutable std::mutex mutex_;
-  detail::block_id_index ids_;            ///< the ids of the keys tracked now
-  std::vector<entry> entries_;            ///< by block id
-  std::deque<block_id> free_ids_;         ///< forgotten ids, oldest first
-  std::deque<pending_decision> pending_;  ///< demotion decisions awaiting their outcome, oldest first
-  std::unordered_map<std::uint64_t, request_state> requests_;
+  detail::block_id_index ids_;                         ///< the ids of the keys tracked now
+  std::vector<entry> entries_;                         ///< by block id
+  std::deque<block_id> free_ids_;                      ///< forgotten ids, oldest first
+  std::deque<pending_decision> pending_;               ///< demotion decisions awaiting their outcome, oldest first
+  std::vector<request_state> requests_;                ///< by slot, the low half of a handle
+  std::vector<std::uint32_t> free_requests_;           ///< slots of released requests
   std::vector<std::unique_ptr<std::byte[]>> staging_;  ///< one per level for cascading moves, one for loads
   std::vector<std::uint32_t> free_slots_;
   std::vector<block_id> evicted_;
