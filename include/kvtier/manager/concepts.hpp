@@ -18,7 +18,8 @@ namespace kvtier {
 
 /// Bytes of one block of KV, from the model's exact sizing.
 ///
-/// Semantic requirements (tests/manager/manager_law_test.cpp checks them for every model):
+/// Semantic requirements (tests/manager/cache_manager_test.cpp: `block_sizer_laws` checks 1 and 3,
+/// `block_bytes_count_the_scales` checks 2):
 /// 1. `block_bytes(0) == 0`, and `block_bytes(n)` is non-decreasing in `n`.
 /// 2. `block_bytes(n)` counts everything an engine must store to reuse the block: K and V of every
 ///    layer, their scales and any auxiliary cache (docs/tiers.md, failures seen in peer systems: scales dropped on
