@@ -61,6 +61,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -122,6 +123,8 @@ class cache_manager {
     KVTIER_ASSERT(stack_.levels() >= 1, "a cache manager needs at least one tier");
     KVTIER_ASSERT(stack_.levels() <= 255, "levels are reported in 8 bits");
     KVTIER_ASSERT(full_block_bytes_ > 0, "a block must have bytes");
+    KVTIER_ASSERT(full_block_bytes_ <= std::numeric_limits<std::uint32_t>::max(),
+                  "a block must be under 4 GiB: use fewer tokens per block");
     KVTIER_ASSERT(options.min_demotion_reuse >= 0.0 && options.min_demotion_reuse <= 1.0,
                   "min_demotion_reuse is a probability");
     stats_.levels.resize(stack_.levels());
@@ -385,15 +388,26 @@ class cache_manager {
     return tag == no_session_tag ? 0 : tag;
   }
 
+  /// Links of an entry on one of the manager's lists through the entries, oldest first.
+  struct list_links {
+    block_id older = no_block;
+    block_id newer = no_block;
+  };
+  struct id_list {
+    block_id oldest = no_block;
+    block_id newest = no_block;
+    std::size_t size = 0;
+  };
+
+  /// 64 bytes. A block's length fits 32 bits (the constructor checks the full block's).
   struct entry {
     block_key key;
-    std::uint64_t length = 0;
     std::uint64_t last_ms = 0;     ///< last touch
     std::uint64_t pending_ms = 0;  ///< when the pending demotion decision was taken
+    std::uint32_t length = 0;
     std::uint32_t slot = no_slot;
-    std::uint32_t stamp = 0;                 ///< of its pending decision, to match the queued record
-    block_id older = no_block;               ///< on the departed list: the next to be forgotten before it
-    block_id newer = no_block;               ///< on the departed list: the next departure after it
+    list_links departed;                     ///< on departed_ while in no tier and remembered
+    list_links pending;                      ///< on pending_ while a demotion decision awaits its outcome
     std::uint16_t session = no_session_tag;  ///< of the last touch, folded
     std::uint8_t level = no_level;
     std::uint8_t touches = 0;
@@ -401,13 +415,7 @@ class cache_manager {
     std::uint8_t context = 0;          ///< of the last touch
     std::uint8_t pending_context = 0;  ///< of the pending decision
   };
-
-  /// A queued record of an entry's pending decision; stale when the entry's stamp moved on.
-  struct pending_decision {
-    block_id id = no_block;
-    std::uint32_t stamp = 0;
-    std::uint64_t time_ms = 0;
-  };
+  static_assert(sizeof(entry) == 64, "an entry is one cache line");
 
   /// An open request's record, in a slot reused by later requests (its vectors keep their capacity).
   struct request_state {
@@ -520,37 +528,47 @@ class cache_manager {
     e.last_ms = std::max(e.last_ms, a.time_ms);
   }
 
-  /// A reference to `e` at `now_ms` settles its pending demotion decision: it was worth keeping if
-  /// the reference came within the horizon.
-  void resolve_on_reference(entry& e, std::uint64_t now_ms) {
-    if ((e.flags & pending_flag) == 0) return;
-    e.flags &= static_cast<std::uint8_t>(~pending_flag);
-    demotion_predictor_.observe(e.pending_context,
-                                now_ms - std::min(now_ms, e.pending_ms) <= options_.demotion_horizon_ms);
+  /// Appends `id` as the newest of `list` (through the entries' `member` links).
+  void push_newest(id_list& list, list_links entry::*member, block_id id) {
+    (entries_[id].*member) = {list.newest, no_block};
+    (list.newest != no_block ? (entries_[list.newest].*member).newer : list.oldest) = id;
+    list.newest = id;
+    ++list.size;
   }
 
-  /// Settles the decisions that outlived the horizon unreferenced, oldest first.
+  void unlink(id_list& list, list_links entry::*member, block_id id) {
+    const list_links l = entries_[id].*member;
+    (l.older != no_block ? (entries_[l.older].*member).newer : list.oldest) = l.newer;
+    (l.newer != no_block ? (entries_[l.newer].*member).older : list.newest) = l.older;
+    --list.size;
+  }
+
+  /// Settles the pending demotion decision of `id`, if any, as reused or not.
+  void settle(block_id id, bool reused) {
+    entry& e = entries_[id];
+    if ((e.flags & pending_flag) == 0) return;
+    e.flags &= static_cast<std::uint8_t>(~pending_flag);
+    unlink(pending_, &entry::pending, id);
+    demotion_predictor_.observe(e.pending_context, reused);
+  }
+
+  /// Settles the decisions that outlived the horizon unreferenced, oldest first (decisions are
+  /// taken at non-decreasing times, so the list is in time order).
   void sweep_pending(std::uint64_t now_ms) {
-    while (!pending_.empty() && pending_.front().time_ms + options_.demotion_horizon_ms < now_ms) {
-      const pending_decision p = pending_.front();
-      pending_.pop_front();
-      entry& e = entries_[p.id];
-      if ((e.flags & pending_flag) != 0 && e.stamp == p.stamp) {
-        e.flags &= static_cast<std::uint8_t>(~pending_flag);
-        demotion_predictor_.observe(e.pending_context, false);
-      }
+    while (pending_.oldest != no_block &&
+           entries_[pending_.oldest].pending_ms + options_.demotion_horizon_ms < now_ms) {
+      settle(pending_.oldest, false);
     }
   }
 
-  /// The demotion rule: whether `e`, about to move below `level`, is worth a lower tier. Records the
-  /// decision (when none is pending) so that its outcome is learned whichever way it goes.
+  /// The demotion rule: whether `e`, about to move below its level, is worth a lower tier. Records
+  /// the decision (when none is pending) so that its outcome is learned whichever way it goes.
   bool worth_demoting(entry& e, block_id id) {
     if ((e.flags & pending_flag) == 0) {
       e.flags |= pending_flag;
       e.pending_context = e.context;
       e.pending_ms = now_ms_;
-      e.stamp = ++next_stamp_;
-      pending_.push_back({id, e.stamp, now_ms_});
+      push_newest(pending_, &entry::pending, id);
     }
     return demotion_predictor_.predict(e.pending_context) >= options_.min_demotion_reuse;
   }
@@ -558,31 +576,27 @@ class cache_manager {
   /// `e` is in no tier now: the newest of the remembered departures; the oldest beyond
   /// `remembered_blocks` is forgotten.
   void leave(entry& e, block_id id) {
-    unlink_departed(e);
     e.level = no_level;
     e.length = 0;
-    e.flags |= departed_flag;
-    e.older = departed_newest_;
-    e.newer = no_block;
-    (departed_newest_ != no_block ? entries_[departed_newest_].newer : departed_oldest_) = id;
-    departed_newest_ = id;
-    if (++departed_count_ > remembered_blocks_) forget(departed_oldest_);
+    if ((e.flags & departed_flag) == 0) {
+      e.flags |= departed_flag;
+      push_newest(departed_, &entry::departed, id);
+    }
+    if (departed_.size > remembered_blocks_) forget(departed_.oldest);
   }
 
-  /// Takes `e` off the departed list (it is back, or forgotten).
-  void unlink_departed(entry& e) {
+  /// Takes `e` off the departed list: it is back.
+  void return_departed(entry& e, block_id id) {
     if ((e.flags & departed_flag) == 0) return;
     e.flags &= static_cast<std::uint8_t>(~departed_flag);
-    (e.older != no_block ? entries_[e.older].newer : departed_oldest_) = e.newer;
-    (e.newer != no_block ? entries_[e.newer].older : departed_newest_) = e.older;
-    --departed_count_;
+    unlink(departed_, &entry::departed, id);
   }
 
   /// Stops tracking a departed block: an unsettled decision counts as not reused, the id is freed.
   void forget(block_id id) {
     entry& e = entries_[id];
-    unlink_departed(e);
-    if ((e.flags & pending_flag) != 0) demotion_predictor_.observe(e.pending_context, false);
+    return_departed(e, id);
+    settle(id, false);
     ids_.erase(e.key, key_of());
     e = entry{};
     free_ids_.push_back(id);
@@ -609,8 +623,11 @@ class cache_manager {
     now_ms_ = std::max(now_ms_, a.time_ms);
     sweep_pending(now_ms_);
     entry& e = entries_[id];
-    resolve_on_reference(e, a.time_ms);
-    unlink_departed(e);  // back, if it had left
+    if ((e.flags & pending_flag) != 0) {
+      // A reference settles its pending decision: worth keeping if it came within the horizon.
+      settle(id, a.time_ms - std::min(a.time_ms, e.pending_ms) <= options_.demotion_horizon_ms);
+    }
+    return_departed(e, id);
     note_touch(e, a);
     const double now_s = static_cast<double>(state.params.time_ms) / 1000.0;
     const std::uint8_t was = e.level;
@@ -643,7 +660,7 @@ class cache_manager {
       return admit_outcome::refused;
     }
     e.level = 0;
-    e.length = bytes.size();
+    e.length = static_cast<std::uint32_t>(bytes.size());
     e.slot = free_slots_.back();
     free_slots_.pop_back();
     scorer_.touch(e.slot, now_s);
@@ -672,7 +689,7 @@ class cache_manager {
   bool store_below(std::size_t level, const block_key& key, entry& e, std::span<const std::byte> bytes) {
     if (level >= stack_.levels() || !place_lower(level, key, bytes)) return false;
     e.level = static_cast<std::uint8_t>(level);
-    e.length = bytes.size();
+    e.length = static_cast<std::uint32_t>(bytes.size());
     note_write(level, bytes.size());
     return true;
   }
@@ -733,7 +750,7 @@ class cache_manager {
       return;
     }
     e.level = static_cast<std::uint8_t>(level + 1);
-    e.length = *length;
+    e.length = static_cast<std::uint32_t>(*length);
     ++stats_.demotions;
     stats_.levels[level].bytes_read += *length;
     note_write(level + 1, *length);
@@ -769,7 +786,6 @@ class cache_manager {
   detail::block_id_index ids_;                         ///< the ids of the keys tracked now
   std::vector<entry> entries_;                         ///< by block id
   std::deque<block_id> free_ids_;                      ///< forgotten ids, oldest first
-  std::deque<pending_decision> pending_;               ///< demotion decisions awaiting their outcome, oldest first
   std::vector<request_state> requests_;                ///< by slot, the low half of a handle
   std::vector<std::uint32_t> free_requests_;           ///< slots of released requests
   std::vector<std::unique_ptr<std::byte[]>> staging_;  ///< one per level for cascading moves, one for loads
@@ -778,10 +794,8 @@ class cache_manager {
   std::uint64_t next_request_ = 0;
   std::uint64_t next_ref_ = 0;
   std::uint64_t now_ms_ = 0;
-  std::uint32_t next_stamp_ = 0;
-  block_id departed_oldest_ = no_block;  ///< the remembered departures, a list through the entries
-  block_id departed_newest_ = no_block;
-  std::size_t departed_count_ = 0;
+  id_list departed_;  ///< blocks in no tier still remembered, by departure
+  id_list pending_;   ///< demotion decisions awaiting their outcome, by time
   manager_stats stats_;
 };
 
