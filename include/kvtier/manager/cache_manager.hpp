@@ -38,7 +38,6 @@
 // every operation is atomic with respect to the others and requests may call from any thread. The
 // sink of match_prefix runs under that lock: it should copy the bytes it is given and must not call
 // back into the manager. Statistics of a request are kept in that request's own record.
-#define XXH_INLINE_ALL
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/detail/block_id_index.hpp>
 #include <kvtier/manager/concepts.hpp>
