@@ -203,6 +203,58 @@ TEST(ChatReaderBadInput, ErrorsNameFileLineAndField) {
   expect_input_error("[\n{\"conversations\": [{\"from\": \"human\", \"value\": \"x\"}]},\n{\"conversations\": 3}\n]",
                      {}, 3, "conversations", "must be an array");
   expect_input_error(R"({"messages": []} trailing)", {}, 1, "", "invalid JSON");
+  // An unclosed string is found before any value is read: the record's line.
+  expect_input_error(good + "\n" + R"({"messages": [{"role": "user", "content": "x}]})", {}, 2, "", "invalid JSON");
+  expect_input_error("[\n" + good + ",\n" + R"({"messages": [{"role": "user", "content": "x}]})" + "\n]", {}, 1, "",
+                     "invalid JSON");
+}
+
+TEST(ChatReaderBadInput, PrettyPrintedArrayErrorsNameTheLineOfTheField) {
+  // Two records; the errors are several lines into a record, some in the second one.
+  const std::string first = R"([
+  {
+    "id": "a",
+    "conversations": [
+      {"from": "human", "value": "x"},
+      {
+        "from": "gpt",
+        "value": FIRST_VALUE
+      }
+    ]
+  },
+  {
+    "id": "b",
+    "messages": [
+      {
+        "role": "user",
+        "content": "y",
+        "timestamp":
+          SECOND_TIMESTAMP
+      },
+      {
+        "content": "z"
+      }
+    ]
+  }
+])";
+  const auto with = [&](std::string_view first_value, std::string_view second_timestamp) {
+    std::string text = first;
+    text.replace(text.find("FIRST_VALUE"), 11, first_value);
+    text.replace(text.find("SECOND_TIMESTAMP"), 16, second_timestamp);
+    return text;
+  };
+  expect_input_error(with("5", "1"), {}, 8, "conversations[1].value", "must be a string");
+  expect_input_error(with("[3]", "1"), {}, 8, "conversations[1].value", "content parts must be objects");
+  expect_input_error(with("\"x\"", "\"noon\""), {}, 19, "messages[0].timestamp", "number of seconds");
+  expect_input_error(with("\"x\"", "-1"), {}, 19, "messages[0].timestamp", "number of seconds");
+  // A missing member is reported at the start of its message object.
+  expect_input_error(with("\"x\"", "1"), {}, 21, "messages[1].role", "missing");
+  // Invalid JSON deep in a record is reported on its line, not the record's.
+  expect_input_error(with("\"x\" \"y\"", "1"), {}, 8, "conversations[1].value", "invalid JSON");
+  expect_input_error("[\n  {\"messages\": []},\n  5\n]", {}, 3, "", "a record must be a JSON object");
+  expect_input_error("[\n  {\n    \"conversations\": [],\n    \"messages\": []\n  }\n]", {}, 4, "messages",
+                     "more than one message list");
+  expect_input_error("[\n  {\n    \"id\": 1\n  }\n]", {}, 2, "messages or conversation", "missing");
 }
 
 TEST(ChatReaderBadInput, MissingFileIsAnInputError) {

@@ -53,6 +53,21 @@ TEST(ConvertCommand, BadInputNamesFileAndLineAndWritesNothing) {
   std::filesystem::remove(input);
 }
 
+TEST(ConvertCommand, PrettyPrintedArrayErrorNamesTheLineOfTheField) {
+  const std::string input = temp_path("kvtier_convert_pretty.json");
+  const std::string output = temp_path("kvtier_convert_pretty_out.jsonl");
+  std::ofstream(input) << "[\n  {\n    \"id\": \"a\",\n    \"messages\": [\n      {\n        \"role\": \"user\",\n"
+                       << "        \"content\": 42\n      }\n    ]\n  }\n]\n";
+  const auto result = run_tool("convert --input " + input + " --output " + output);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.err.find("kvtier: error: " + input + ":7: field 'messages[0].content': must be a string"),
+            std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.err.find('\n'), result.err.size() - 1) << "one line: " << result.err;
+  EXPECT_FALSE(std::filesystem::exists(output));
+  std::filesystem::remove(input);
+}
+
 TEST(SynthCommand, SameSeedSameFile) {
   const std::string a = temp_path("kvtier_synth_a.jsonl");
   const std::string b = temp_path("kvtier_synth_b.jsonl");

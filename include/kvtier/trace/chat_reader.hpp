@@ -25,8 +25,8 @@
 //     without any timestamp get a synthetic schedule: conversation i starts at i * session_gap_ms,
 //     its turn k at start + k * turn_gap_ms. Requests are then sorted by time (stable).
 //   * Block ids are dense in the order the sorted requests first reference them.
-// Bad input (invalid JSON, a missing or mistyped field) throws input_error with
-// the file, the 1-based line and the field.
+// Bad input (invalid JSON, a missing or mistyped field) throws input_error with the file, the
+// 1-based line of the offending value (of its object when a member is missing) and the field.
 #include <kvtier/error.hpp>
 #include <kvtier/trace/block_hasher.hpp>
 #include <kvtier/trace/block_trace.hpp>
@@ -214,12 +214,49 @@ class chat_converter {
     return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
   }
 
-  [[nodiscard]] std::uint64_t line_of(const char* where) const noexcept {
-    return static_cast<std::uint64_t>(std::count(begin_, where, '\n')) + 1;
+  /// Fails with `what` at the parser's current position.
+  [[noreturn]] void fail_here(simdjson::ondemand::document& doc, std::string_view what) const {
+    const char* location = nullptr;
+    if (doc.current_location().get(location) != simdjson::SUCCESS) location = where_;
+    fail_at(location, field_, what);
   }
 
-  [[noreturn]] void fail(std::string_view field, std::string_view what) const {
-    report_input_error({file_, line_, std::string(field)}, what);
+  /// Starts iterating `view` into `doc`. An error found before iteration (an unclosed string,
+  /// invalid UTF-8) has no position: it is reported at the current record's start.
+  void start_document(simdjson::ondemand::parser& parser, const simdjson::padded_string_view& view,
+                      simdjson::ondemand::document& doc) const {
+    if (const auto error = parser.iterate(view).get(doc))
+      fail(field_, std::string("invalid JSON: ") + simdjson::error_message(error));
+  }
+
+  /// Starts a record at `start` on `line`; its text ends at `end`.
+  void begin_record(const char* start, const char* end, std::uint64_t line) noexcept {
+    record_start_ = start;
+    record_end_ = end;
+    record_line_ = line;
+    where_ = start;
+  }
+
+  /// Line of `where` in the current record: newlines are counted only from the record's start,
+  /// and only when an error is reported, so conversion stays linear in the file size.
+  [[nodiscard]] std::uint64_t line_of(const char* where) const noexcept {
+    where = std::min(where, record_end_);
+    if (where < record_start_) return 1 + static_cast<std::uint64_t>(std::count(begin_, where, '\n'));
+    return record_line_ + static_cast<std::uint64_t>(std::count(record_start_, where, '\n'));
+  }
+
+  /// The start of `value` in the file, or the last known position when it cannot be read.
+  template <typename Value>
+  [[nodiscard]] const char* position_of(Value&& value) const noexcept {
+    std::string_view token;
+    return value.raw_json_token().get(token) == simdjson::SUCCESS ? token.data() : where_;
+  }
+
+  /// Fails at the value being read (`where_`).
+  [[noreturn]] void fail(std::string_view field, std::string_view what) const { fail_at(where_, field, what); }
+
+  [[noreturn]] void fail_at(const char* where, std::string_view field, std::string_view what) const {
+    report_input_error({file_, line_of(where), std::string(field)}, what);
   }
 
   /// Fails with `what` when a value has the wrong type, or names the JSON error otherwise.
@@ -240,15 +277,18 @@ class chat_converter {
       std::size_t first = start;
       while (first < end && is_space(data[first])) ++first;
       if (first < end) {
-        line_ = line;
+        begin_record(data + first, data + end, line);
+        field_.clear();
+        simdjson::ondemand::document doc;
         try {
           const simdjson::padded_string_view view(data + first, end - first, size + simdjson::SIMDJSON_PADDING - first);
-          simdjson::ondemand::document doc = parser.iterate(view);
-          simdjson::ondemand::object record = doc.get_object();
+          start_document(parser, view, doc);
+          simdjson::ondemand::object record;
+          check(doc.get_object().get(record), "", "a record must be a JSON object");
           convert_record(record);
-          if (!at_end(doc)) fail("", "unexpected text after the record");
+          if (!at_end(doc)) fail_here(doc, "unexpected text after the record");
         } catch (const simdjson::simdjson_error& error) {
-          fail(field_, std::string("invalid JSON: ") + error.what());
+          fail_here(doc, std::string("invalid JSON: ") + error.what());
         }
       }
       start = end + 1;
@@ -259,20 +299,25 @@ class chat_converter {
     simdjson::ondemand::parser parser;
     const simdjson::padded_string_view view(data, size, size + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
-    line_ = 1;
+    const char* counted = data;  // lines before `counted` are in `line`
+    std::uint64_t line = 1;
+    begin_record(data, data + size, line);
+    field_.clear();
     try {
-      doc = parser.iterate(view);
+      start_document(parser, view, doc);
       for (auto element : doc.get_array()) {
-        const char* location = nullptr;
-        if (doc.current_location().get(location) == simdjson::SUCCESS) line_ = line_of(location);
-        simdjson::ondemand::object record = element.get_object();
+        const char* start = std::max(position_of(element), counted);
+        line += static_cast<std::uint64_t>(std::count(counted, start, '\n'));
+        counted = start;
+        begin_record(start, data + size, line);
+        field_.clear();
+        simdjson::ondemand::object record;
+        check(element.get_object().get(record), "", "a record must be a JSON object");
         convert_record(record);
       }
-      if (!at_end(doc)) fail("", "unexpected text after the array");
+      if (!at_end(doc)) fail_here(doc, "unexpected text after the array");
     } catch (const simdjson::simdjson_error& error) {
-      const char* location = nullptr;
-      if (doc.current_location().get(location) == simdjson::SUCCESS) line_ = line_of(location);
-      fail(field_, std::string("invalid JSON: ") + error.what());
+      fail_here(doc, std::string("invalid JSON: ") + error.what());
     }
   }
 
@@ -284,10 +329,11 @@ class chat_converter {
     const auto session = static_cast<std::uint32_t>(session_names_.size());
     session_names_.emplace_back();
     bool has_messages = false;
-    field_.clear();
+    const char* const record_start = where_;
     for (auto field : record) {
       const std::string_view key = field.unescaped_key();
       field_ = key;
+      where_ = position_of(field.value());
       if (key == "conversations" || key == "conversation" || key == "messages") {
         const bool sharegpt_key = key == "conversations";
         if (options_.format != chat_format::detect && sharegpt_key != (options_.format == chat_format::sharegpt)) {
@@ -312,6 +358,7 @@ class chat_converter {
       }
     }
     field_.clear();
+    where_ = record_start;
     if (!has_messages) fail(record_key_for(options_.format), "missing: a record needs its list of messages");
     convert_conversation(session);
   }
@@ -323,6 +370,8 @@ class chat_converter {
     for (auto item : list) {
       const std::string field_prefix = std::string(list_key) + "[" + std::to_string(index) + "]";
       field_ = field_prefix;
+      const char* const message_start = position_of(item);
+      where_ = message_start;
       simdjson::ondemand::object object;
       check(item.get_object().get(object), field_prefix, "must be a message object");
       message m;
@@ -331,6 +380,7 @@ class chat_converter {
       for (auto field : object) {
         const std::string_view key = field.unescaped_key();
         field_ = field_prefix + "." + std::string(key);
+        where_ = position_of(field.value());
         if (key == "role" || key == "from") {
           check(field.value().get_string().get(m.role), field_, "must be a string");
           m.type = chat_role_type(m.role).value_or(block_type::unknown);
@@ -349,6 +399,7 @@ class chat_converter {
           }
         }
       }
+      where_ = message_start;
       if (!has_role) fail(field_prefix + ".role", "missing");
       if (!has_content) fail(field_prefix + ".content", "missing");
       messages_.push_back(m);
@@ -366,10 +417,12 @@ class chat_converter {
       case simdjson::ondemand::json_type::array: {
         std::string& joined = part_buffers_.emplace_back();
         for (auto part : value.get_array()) {
+          where_ = position_of(part);
           simdjson::ondemand::object object;
           check(part.get_object().get(object), field_, "content parts must be objects");
           for (auto member : object) {
             if (std::string_view(member.unescaped_key()) == "text") {
+              where_ = position_of(member.value());
               std::string_view text;
               check(member.value().get_string().get(text), field_, "text must be a string");
               joined.append(text);
@@ -479,7 +532,10 @@ class chat_converter {
   const Tokenizer& tokenizer_;
   block_hasher_params hasher_;
   const char* begin_ = nullptr;
-  std::uint64_t line_ = 0;
+  const char* record_start_ = nullptr;
+  const char* record_end_ = nullptr;
+  std::uint64_t record_line_ = 1;
+  const char* where_ = nullptr;  ///< start of the value being read, for error lines
   std::string field_;
   std::vector<message> messages_;
   std::deque<std::string> part_buffers_;  ///< joined content parts; stable addresses
