@@ -154,6 +154,54 @@ TEST(HfConfig, BadInputsNameFileLineAndField) {
   expect_error("bad-layer-types-length", "has 2 entries but num_hidden_layers is 4", 9, "layer_types");
   expect_error("bad-sliding-without-window", "is missing but some layers are sliding", 0, "sliding_window");
   expect_error("no-such-file", "cannot open", 0, "");
+  // The key also appears, earlier, in a nested object: the line is the top-level value's.
+  expect_error("bad-kv-heads-nested-earlier", "not a multiple", 12, "num_key_value_heads");
+}
+
+void expect_inline_error(const std::string& text, std::uint64_t line, std::string_view field,
+                         std::string_view message) {
+  try {
+    static_cast<void>(parse_hf_config(text, "inline.json"));
+    ADD_FAILURE() << text;
+  } catch (const input_error& error) {
+    EXPECT_EQ(error.where().line, line) << error.what();
+    EXPECT_EQ(error.where().field, field) << error.what();
+    EXPECT_NE(error.reason().find(message), std::string::npos) << error.what();
+  }
+}
+
+TEST(HfConfig, ErrorLineIsThatOfTheValueRead) {
+  // Nested earlier inside text_config itself.
+  expect_inline_error(R"({"model_type": "gemma3", "text_config": {"model_type": "gemma3_text",
+    "rope_scaling": {"num_attention_heads": 8},
+    "num_hidden_layers": 2,
+    "num_attention_heads": 0, "head_dim": 128}})",
+                      4, "text_config.num_attention_heads", "must be positive");
+  // Inside a string earlier.
+  expect_inline_error(R"({"model_type": "llama", "ignored_keys": ["num_hidden_layers"],
+    "num_attention_heads": 8,
+    "num_hidden_layers": 0})",
+                      3, "num_hidden_layers", "must be positive");
+  // The value on the line after its key.
+  expect_inline_error(R"({"model_type": "llama", "num_attention_heads": 8, "num_hidden_layers":
+    -1})",
+                      2, "num_hidden_layers", "must be positive");
+  // A repeated key: nlohmann::json keeps the last value, and so does the line.
+  expect_inline_error(R"({"model_type": "llama", "num_attention_heads": 8, "num_hidden_layers": 4,
+    "num_hidden_layers": 0})",
+                      2, "num_hidden_layers", "must be positive");
+  // An escaped key is the same key.
+  expect_inline_error(R"({"model_type": "llama", "num_attention_heads": 8,
+    "num_hidden_\u006cayers": 0})",
+                      2, "num_hidden_layers", "must be positive");
+  // An unsupported entry of a multi-line layer_types is reported on its own line.
+  expect_inline_error(R"({"model_type": "llama", "num_attention_heads": 8, "head_dim": 64, "num_hidden_layers": 3,
+    "layer_types": [
+      "full_attention",
+      "sliding_attention",
+      "linear_attention"
+    ], "sliding_window": 128})",
+                      5, "layer_types[2]", "unsupported layer type");
 }
 
 TEST(HfConfig, TextConfigFieldsArePrefixed) {

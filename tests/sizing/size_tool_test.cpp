@@ -122,6 +122,8 @@ TEST(SizeTool, BadInputFailsWithTheReason) {
                  "field 'num_key_value_heads': must be positive, got -8");
   expect_failure("--config " + fixture("bad-indivisible-heads") + " --seq 10",
                  "field 'num_key_value_heads': num_attention_heads (32) is not a multiple of it (5)");
+  expect_failure("--config " + fixture("bad-kv-heads-nested-earlier") + " --seq 10",
+                 "bad-kv-heads-nested-earlier.json:12: field 'num_key_value_heads': num_attention_heads (32)");
   expect_failure("--model llama-3.1-8b --dtype fp7", "field '--dtype': unknown KV dtype 'fp7'");
   expect_failure("--model llama-3.1-8b --dtype fp8_ds_mla", "fp8_ds_mla is a layout for MLA latents");
   expect_failure("--model llama-3.1-8b --seq 0", "field '--seq': must be positive, got 0");

@@ -45,21 +45,126 @@ struct hf_config {
 
 namespace detail {
 
+/// Positions of values in the text of a JSON document that nlohmann::json has already accepted,
+/// found by walking the text on demand (only when an error is reported).
+class json_positions {
+ public:
+  static constexpr std::size_t npos = std::string_view::npos;
+
+  explicit json_positions(std::string_view text) : text_(text) {}
+
+  /// Offset of the document's top-level value (after a UTF-8 byte order mark, as nlohmann skips).
+  [[nodiscard]] std::size_t root() const noexcept { return skip_space(text_.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0); }
+
+  /// Offset of the value of `key` in the object at `object`; npos when absent. A repeated key
+  /// gives its last value, the one nlohmann::json keeps.
+  [[nodiscard]] std::size_t member(std::size_t object, std::string_view key) const {
+    if (object >= text_.size() || text_[object] != '{') return npos;
+    std::size_t found = npos;
+    std::size_t at = skip_space(object + 1);
+    while (at < text_.size() && text_[at] == '"') {
+      const std::size_t key_end = skip_string(at);
+      const bool match = key_equals(text_.substr(at, key_end - at), key);
+      at = skip_space(key_end);
+      at = skip_space(at + 1);  // the ':'
+      if (match) found = at;
+      at = skip_space(skip_value(at));
+      if (at < text_.size() && text_[at] == ',') at = skip_space(at + 1);
+    }
+    return found;
+  }
+
+  /// Offset of element `index` of the array at `array`; npos when absent.
+  [[nodiscard]] std::size_t element(std::size_t array, std::size_t index) const {
+    if (array >= text_.size() || text_[array] != '[') return npos;
+    std::size_t at = skip_space(array + 1);
+    for (std::size_t i = 0; at < text_.size() && text_[at] != ']'; ++i) {
+      if (i == index) return at;
+      at = skip_space(skip_value(at));
+      if (at < text_.size() && text_[at] == ',') at = skip_space(at + 1);
+    }
+    return npos;
+  }
+
+  /// 1-based line of `offset`; 0 for npos.
+  [[nodiscard]] std::uint64_t line(std::size_t offset) const {
+    if (offset >= text_.size()) return 0;
+    return 1 + static_cast<std::uint64_t>(
+                   std::count(text_.begin(), text_.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  }
+
+ private:
+  [[nodiscard]] std::size_t skip_space(std::size_t at) const noexcept {
+    while (at < text_.size() && (text_[at] == ' ' || text_[at] == '\n' || text_[at] == '\r' || text_[at] == '\t')) ++at;
+    return at;
+  }
+
+  /// From an opening quote to just past the closing one.
+  [[nodiscard]] std::size_t skip_string(std::size_t at) const noexcept {
+    for (++at; at < text_.size() && text_[at] != '"'; ++at) {
+      if (text_[at] == '\\') ++at;
+    }
+    return std::min(at + 1, text_.size());
+  }
+
+  /// From the first character of a value to just past its last.
+  [[nodiscard]] std::size_t skip_value(std::size_t at) const noexcept {
+    if (at >= text_.size()) return at;
+    if (text_[at] == '"') return skip_string(at);
+    if (text_[at] != '{' && text_[at] != '[') {
+      while (at < text_.size() && std::string_view(",]} \n\r\t").find(text_[at]) == std::string_view::npos) ++at;
+      return at;
+    }
+    std::size_t depth = 0;
+    while (at < text_.size()) {
+      const char c = text_[at];
+      if (c == '"') {
+        at = skip_string(at);
+        continue;
+      }
+      ++at;
+      if (c == '{' || c == '[') ++depth;
+      if ((c == '}' || c == ']') && --depth == 0) break;
+    }
+    return at;
+  }
+
+  /// Whether the quoted key text `quoted` names `key`, unescaping it when it holds escapes.
+  [[nodiscard]] static bool key_equals(std::string_view quoted, std::string_view key) {
+    if (quoted.find('\\') == std::string_view::npos) return quoted.substr(1, quoted.size() - 2) == key;
+    return nlohmann::json::parse(quoted).get<std::string>() == key;
+  }
+
+  std::string_view text_;
+};
+
 /// Reads fields of one JSON object of a config file and reports problems with file, line and field.
 class config_reader {
  public:
-  config_reader(const nlohmann::json& object, std::string_view text, std::string file, std::string prefix,
-                std::size_t search_from)
-      : object_(object), text_(text), file_(std::move(file)), prefix_(std::move(prefix)), search_from_(search_from) {}
+  /// `object` is the JSON object whose text starts at `offset` of the text `positions` walks.
+  config_reader(const nlohmann::json& object, const json_positions& positions, std::size_t offset, std::string file,
+                std::string prefix)
+      : object_(object), positions_(positions), offset_(offset), file_(std::move(file)), prefix_(std::move(prefix)) {}
 
   [[nodiscard]] bool has(std::string_view key) const {
     const auto it = object_.find(key);
     return it != object_.end() && !it->is_null();
   }
 
+  /// Fails naming `key` and the line of its value (0 when the key is absent).
   [[noreturn]] void fail(std::string_view key, std::string_view what) const {
-    report_input_error({file_, line_of(key), prefix_ + std::string(key)}, what);
+    report_input_error({file_, positions_.line(value_offset(key)), prefix_ + std::string(key)}, what);
   }
+
+  /// Fails naming element `index` of the array `key` and the line of that element.
+  [[noreturn]] void fail(std::string_view key, std::size_t index, std::string_view what) const {
+    const auto at = positions_.element(value_offset(key), index);
+    report_input_error({file_, positions_.line(at), prefix_ + std::string(key) + "[" + std::to_string(index) + "]"},
+                       what);
+  }
+
+  /// Offset of the value of `key` in the text; json_positions::npos when absent.
+  [[nodiscard]] std::size_t value_offset(std::string_view key) const { return positions_.member(offset_, key); }
 
   /// A positive integer field; `aliases` are tried in order after `key`.
   [[nodiscard]] std::optional<std::uint64_t> positive(std::string_view key,
@@ -124,22 +229,11 @@ class config_reader {
   [[nodiscard]] const nlohmann::json& json() const { return object_; }
 
  private:
-  /// Line of the first `"key"` at or after the object's start; 0 when not found.
-  [[nodiscard]] std::uint64_t line_of(std::string_view key) const {
-    std::string quoted(1, '"');
-    quoted.append(key).push_back('"');
-    auto at = text_.find(quoted, search_from_);
-    if (at == std::string_view::npos) at = text_.find(quoted);
-    if (at == std::string_view::npos) return 0;
-    return 1 +
-           static_cast<std::uint64_t>(std::count(text_.begin(), text_.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
-  }
-
   const nlohmann::json& object_;
-  std::string_view text_;
+  const json_positions& positions_;
+  std::size_t offset_;
   std::string file_;
   std::string prefix_;
-  std::size_t search_from_;
 };
 
 inline std::uint32_t narrow(std::uint64_t value) { return static_cast<std::uint32_t>(value); }
@@ -160,7 +254,7 @@ inline std::optional<std::vector<bool>> read_layer_types(const config_reader& co
     } else if (type == "full_attention") {
       sliding.push_back(false);
     } else {
-      config.fail("layer_types",
+      config.fail("layer_types", sliding.size(),
                   "unsupported layer type " + type.dump() + " (expected \"full_attention\" or \"sliding_attention\")");
     }
   }
@@ -287,17 +381,18 @@ inline std::uint64_t estimate_parameters(const config_reader& config, const mode
   if (!root.is_object()) report_input_error({file, 1, ""}, "a config.json must be a JSON object");
 
   hf_config result;
-  const detail::config_reader top(root, text, file, "", 0);
+  const detail::json_positions positions(text);
+  const detail::config_reader top(root, positions, positions.root(), file, "");
   const nlohmann::json* language = &root;
   std::string prefix;
-  std::size_t search_from = 0;
+  std::size_t language_offset = positions.root();
   if (top.has("text_config")) {
     if (!root.at("text_config").is_object()) top.fail("text_config", "must be an object");
     language = &root.at("text_config");
     prefix = "text_config.";
-    search_from = text.find("\"text_config\"");
+    language_offset = top.value_offset("text_config");
   }
-  const detail::config_reader config(*language, text, file, prefix, search_from);
+  const detail::config_reader config(*language, positions, language_offset, file, prefix);
   const auto type = config.string("model_type").value_or(top.string("model_type").value_or(""));
   if (type.empty()) top.fail("model_type", "is missing");
   result.model_type = type;
@@ -400,7 +495,8 @@ inline std::uint64_t estimate_parameters(const config_reader& config, const mode
   }
 
   for (const auto& layer : model.layers) {
-    if (const auto reason = invalid_reason(layer); !reason.empty()) top.fail(prefix + "model_type", reason);
+    if (const auto reason = invalid_reason(layer); !reason.empty())
+      (config.has("model_type") ? config : top).fail("model_type", reason);
   }
   // Gated MLPs (SwiGLU/GeGLU) have three matrices; Falcon's GELU MLP has two.
   model.parameters = detail::estimate_parameters(config, model, type == "falcon" ? 2 : 3);
