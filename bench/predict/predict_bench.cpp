@@ -1,3 +1,4 @@
+#include <kvtier/detail/prefetch.hpp>
 #include <kvtier/policy/lru_policy.hpp>
 #include <kvtier/policy/predictive_policy.hpp>
 #include <kvtier/policy/simulator.hpp>
@@ -55,40 +56,55 @@ void BM_predict_ema_update_80x8(benchmark::State& state) {
 }
 BENCHMARK(BM_predict_ema_update_80x8);
 
-// Eviction decisions with one million resident blocks: every access is a miss that evicts one block.
-// Requests of 16-block chains, 100 ms apart, a shared first block, a quarter of chains continuing.
-template <class Policy>
+// Eviction decisions with one million resident blocks: every access but the first of each request is
+// a miss that evicts one block. Requests of 16-block chains, 100 ms apart, sharing their first block.
+// Isolated: each decision finds its block's lines cold, as a caller that knows one reference at a time
+// sees them. Pipelined: the policy is told of each reference kvtier::prefetch_distance references
+// ahead (prefetching_policy), as an engine that knows a request's block list, or a replay, can do.
+enum class decisions { isolated, pipelined };
+template <decisions Mode, class Policy>
 void run_decisions(benchmark::State& state, Policy& policy) {
+  constexpr std::uint32_t request_blocks = 16;
+  // Reference n: block n % 16 of request n / 16; block 0 is shared, the others are new ids.
+  const auto id_of = [](std::uint64_t n) {
+    const std::uint64_t position = n % request_blocks;
+    return position == 0 ? kvtier::block_id{0}
+                         : static_cast<kvtier::block_id>((request_blocks - 1) * (n / request_blocks) + position);
+  };
   std::vector<kvtier::block_id> evicted;
   kvtier::block_access a;
-  kvtier::block_id next_id = 1;
-  std::uint32_t request = 0;
-  auto issue = [&](bool count) {
-    a.request = request++;
-    a.time_ms = std::uint64_t{request} * 100;
-    a.request_blocks = 16;
+  std::uint64_t n = 0;
+  auto issue = [&] {
+    const auto request = static_cast<std::uint32_t>(n / request_blocks);
+    a.request = request;
+    a.time_ms = (std::uint64_t{request} + 1) * 100;
+    a.request_blocks = request_blocks;
     a.parent = kvtier::no_block;
-    for (std::uint32_t p = 0; p < 16; ++p) {
-      a.id = p == 0 ? 0 : next_id++;
+    for (std::uint32_t p = 0; p < request_blocks; ++p, ++n) {
+      if constexpr (Mode == decisions::pipelined) policy.prefetch(id_of(n + kvtier::prefetch_distance));
+      a.id = id_of(n);
       a.position = p;
       a.tokens = 512;
       benchmark::DoNotOptimize(policy.access(a, evicted));
       a.parent = a.id;
     }
-    (void)count;
   };
-  while (policy.size() < policy.capacity()) issue(false);
-  for (auto _ : state) issue(true);
-  state.SetItemsProcessed(state.iterations() * 16);
+  while (policy.size() < policy.capacity()) issue();
+  for (auto _ : state) issue();
+  state.SetItemsProcessed(state.iterations() * request_blocks);
 }
 
+template <decisions Mode>
 void BM_predict_decision_predictive_1m(benchmark::State& state) {
   kvtier::predictive_policy_params params{1'000'000};
   params.admission = false;  // every miss evicts: measures the decision, not the filter
   kvtier::predictive_policy<> policy{params};
-  run_decisions(state, policy);
+  run_decisions<Mode>(state, policy);
+  state.counters["metadata_bytes_per_block"] =
+      static_cast<double>(policy.metadata_bytes()) / static_cast<double>(policy.capacity());
 }
-BENCHMARK(BM_predict_decision_predictive_1m)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_predict_decision_predictive_1m<decisions::isolated>)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_predict_decision_predictive_1m<decisions::pipelined>)->Unit(benchmark::kNanosecond);
 
 /// The honest baseline beside it: an LRU of the same capacity over flat arrays (intrusive list by id).
 class flat_lru {
@@ -124,6 +140,11 @@ class flat_lru {
     if (tail_ == kvtier::no_block) tail_ = a.id;
     return hit;
   }
+  void prefetch(kvtier::block_id id) const noexcept {
+    if (id >= prev_.size()) return;
+    kvtier::detail::prefetch_line(&prev_[id]);
+    kvtier::detail::prefetch_line(&next_[id]);
+  }
   bool erase(kvtier::block_id) { return false; }
   [[nodiscard]] bool contains(kvtier::block_id id) const { return id < resident_.size() && resident_[id]; }
   [[nodiscard]] std::size_t size() const { return size_; }
@@ -149,13 +170,15 @@ class flat_lru {
   std::vector<kvtier::block_id> prev_, next_;
   std::vector<bool> resident_;
 };
-static_assert(kvtier::eviction_policy<flat_lru>);
+static_assert(kvtier::prefetching_policy<flat_lru>);
 
+template <decisions Mode>
 void BM_predict_decision_lru_1m(benchmark::State& state) {
   flat_lru policy{1'000'000};
-  run_decisions(state, policy);
+  run_decisions<Mode>(state, policy);
 }
-BENCHMARK(BM_predict_decision_lru_1m)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_predict_decision_lru_1m<decisions::isolated>)->Unit(benchmark::kNanosecond);
+BENCHMARK(BM_predict_decision_lru_1m<decisions::pipelined>)->Unit(benchmark::kNanosecond);
 
 /// Whole replay of the Mooncake conversation trace (288,500 references) at 9,140 blocks (5% of its
 /// distinct blocks), through policy/simulator.hpp; kvtier's LRU beside it.

@@ -5,6 +5,7 @@
 // Per id: 12 bytes (prev, next, which list). No allocation per operation once the arrays have
 // grown to the id range.
 #include <kvtier/detail/assert.hpp>
+#include <kvtier/detail/prefetch.hpp>
 #include <kvtier/trace/block_trace.hpp>
 
 #include <cstddef>
@@ -56,6 +57,15 @@ class id_lists {
   [[nodiscard]] block_id next_toward_back(block_id id) const noexcept { return next_[id]; }
   [[nodiscard]] std::size_t id_capacity() const noexcept { return list_of_.size(); }
   [[nodiscard]] std::size_t bytes_per_id() const noexcept { return sizeof(block_id) * 2 + sizeof(list_index); }
+
+  /// Starts loading the words of `id` that a lookup and a move read (a hint: changes nothing; an id
+  /// beyond the arrays is ignored).
+  void prefetch(block_id id) const noexcept {
+    if (id >= list_of_.size()) return;
+    detail::prefetch_line(&list_of_[id]);
+    detail::prefetch_line(&prev_[id]);
+    detail::prefetch_line(&next_[id]);
+  }
 
   /// `id` must be on no list (call ensure(id) first).
   void push_front(list_index list, block_id id) noexcept {

@@ -46,6 +46,8 @@ class lru_policy {
   [[nodiscard]] std::optional<block_id> victim() const noexcept {
     return size() == 0 ? std::nullopt : std::optional<block_id>(lists_.back(0));
   }
+  /// Starts loading the words a reference to `id` will read (prefetching_policy: a hint).
+  void prefetch(block_id id) const noexcept { lists_.prefetch(id); }
   /// Sizes the per-id arrays up front (ids 0..ids-1) so that no access allocates.
   void reserve_ids(std::size_t ids) { lists_.reserve_ids(ids); }
   [[nodiscard]] std::size_t metadata_bytes_per_id() const noexcept { return lists_.bytes_per_id(); }
@@ -55,6 +57,6 @@ class lru_policy {
   detail::id_lists lists_{1};
 };
 
-static_assert(eviction_policy<lru_policy>);
+static_assert(prefetching_policy<lru_policy>);
 
 }  // namespace kvtier

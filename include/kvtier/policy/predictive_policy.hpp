@@ -50,6 +50,7 @@
 // not reused. No allocation per access once the pool is full.
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/detail/huge_page_allocator.hpp>
+#include <kvtier/detail/prefetch.hpp>
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
 #include <kvtier/predict/concepts.hpp>
@@ -132,6 +133,7 @@ class predictive_policy {
     const std::size_t min_cells = params.capacity_blocks + params.capacity_blocks / 2 + 1;
     lines_.assign(std::max(ghost_sets_, (min_cells + cells_per_line - 1) / cells_per_line), line{});
     cells_ = lines_.size() * cells_per_line;
+    key_bits_ = payload_bits - handle_bits_for(params.capacity_blocks);
   }
 
   bool access(const block_access& a, std::vector<block_id>& evicted) {
@@ -143,10 +145,9 @@ class predictive_policy {
       request_gap_ms_ = touch_facts::no_gap;
     }
     // The block's home cell and its ghost set share one line (with the default ghost factor), a cache
-    // miss when the cache is large: start the load before the work that does not depend on it.
-    __builtin_prefetch(&cell(home(a.id)));
-    if (ghost_sets_ != 0) __builtin_prefetch(&set_of(a.id));
-    prefetch_victims();
+    // miss when the cache is large: start the load before the work that does not depend on it (a
+    // driver that called prefetch(a.id) some accesses ago has it already).
+    prefetch(a.id);
     sweep(now);
     const handle h = find(a.id);
     const handle parent = a.parent == no_block   ? no_handle
@@ -249,6 +250,12 @@ class predictive_policy {
   }
 
   [[nodiscard]] bool contains(block_id id) const noexcept { return find(id) != no_handle; }
+  /// Starts loading the line a lookup of `id` reads: its home index cell and, with the default ghost
+  /// factor, its ghost set in the same line (prefetching_policy: a hint that changes nothing).
+  void prefetch(block_id id) const noexcept {
+    detail::prefetch_line(&lines_[home(id) / cells_per_line]);
+    if (lines_.size() != ghost_sets_ && ghost_sets_ != 0) detail::prefetch_line(&lines_[set_index(id)]);
+  }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return params_.capacity_blocks; }
   [[nodiscard]] const predictive_policy_params& params() const noexcept { return params_; }
@@ -358,14 +365,29 @@ class predictive_policy {
     return now_;
   }
 
-  // ---- index: open addressing with Robin Hood linear probing. A cell holds an entry's handle (26
-  // bits) and its distance from its home cell (6 bits), so lookups read an entry only where the
-  // distance says it shares the sought id's home, misses stop early, and erasing shifts the cells
-  // that follow back by one without reading any entry.
+  // ---- index: open addressing with Robin Hood linear probing. A cell holds an entry's handle, a
+  // fingerprint of its id in the bits the handles leave free (26 bits for both: handle_bits_ for the
+  // pool, the rest for the fingerprint) and its distance from its home cell (6 bits). Lookups read an
+  // entry only where the distance says it shares the sought id's home and the fingerprint agrees, so
+  // a miss reads no entry but rarely (with a million blocks, one in 32 of the misses that find a cell
+  // of the same home; with ten thousand, one in 1,024): the entry of another block would be one more
+  // cache miss on the critical path. Misses stop early, and erasing shifts the cells that follow back
+  // by one without reading any entry.
   static constexpr std::uint32_t empty_cell = 0xffffffffU;
   static constexpr std::uint32_t distance_bits = 6;
+  static constexpr std::uint32_t payload_bits = 32 - distance_bits;
   static constexpr std::uint32_t max_distance = (1U << distance_bits) - 2;
   static constexpr std::uint32_t distance_mask = (1U << distance_bits) - 1;
+  /// Handle bits: enough for the whole pool, which holds at most twice the capacity (each entry kept
+  /// for a departed parent has a resident child of its own).
+  static constexpr std::uint32_t handle_bits_for(std::size_t capacity) noexcept {
+    return std::min<std::uint32_t>(payload_bits, static_cast<std::uint32_t>(std::bit_width(2 * capacity + 1)));
+  }
+  [[nodiscard]] std::uint32_t cell_handle(std::uint32_t c) const noexcept { return c >> (distance_bits + key_bits_); }
+  [[nodiscard]] std::uint32_t cell_key(block_id id) const noexcept {
+    return key_bits_ == 0 ? 0 : ((id * 0xCC9E2D51U) >> (32 - key_bits_)) << distance_bits;
+  }
+  [[nodiscard]] std::uint32_t key_mask() const noexcept { return ((1U << key_bits_) - 1) << distance_bits; }
   [[nodiscard]] std::size_t home(block_id id) const noexcept {
     return static_cast<std::size_t>((std::uint64_t{mix(id)} * cells_) >> 32);
   }
@@ -379,15 +401,16 @@ class predictive_policy {
   /// The cell holding `id`, or cells_ when absent.
   [[nodiscard]] std::size_t cell_of(block_id id) const noexcept {
     std::size_t i = home(id);
+    const std::uint32_t key = cell_key(id);
     for (std::uint32_t d = 0;; ++d, i = next_cell(i)) {
       const std::uint32_t c = cell(i);
       if (c == empty_cell || (c & distance_mask) < d) return cells_;
-      if ((c & distance_mask) == d && entries_[c >> distance_bits].id == id) return i;
+      if ((c & distance_mask) == d && (c & key_mask()) == key && entries_[cell_handle(c)].id == id) return i;
     }
   }
   [[nodiscard]] handle find(block_id id) const noexcept {
     const std::size_t i = cell_of(id);
-    return i == cells_ ? no_handle : cell(i) >> distance_bits;
+    return i == cells_ ? no_handle : cell_handle(cell(i));
   }
   [[nodiscard]] handle checked_last(block_id parent) const noexcept {
     return last_handle_ != no_handle && entries_[last_handle_].id == parent &&
@@ -396,7 +419,8 @@ class predictive_policy {
                : find(parent);
   }
   void index_insert(handle h) noexcept {
-    std::uint32_t carried = h << distance_bits;
+    KVTIER_ASSERT(h < (std::uint64_t{1} << (payload_bits - key_bits_)), "pool handle outside the index's handle bits");
+    std::uint32_t carried = (h << (distance_bits + key_bits_)) | cell_key(entries_[h].id);
     for (std::size_t i = home(entries_[h].id);; i = next_cell(i), ++carried) {
       KVTIER_ASSERT((carried & distance_mask) <= max_distance, "index probe distance overflow");
       const std::uint32_t c = cell(i);
@@ -413,7 +437,7 @@ class predictive_policy {
   /// Erases resident entry `h` (of id `id`): its cell is found by handle, reading no entry.
   void index_erase(block_id id, handle h) noexcept {
     std::size_t hole = home(id);
-    for (std::uint32_t d = 0; (cell(hole) >> distance_bits) != h; ++d, hole = next_cell(hole)) {
+    for (std::uint32_t d = 0; cell_handle(cell(hole)) != h; ++d, hole = next_cell(hole)) {
       KVTIER_ASSERT(d <= max_distance, "erasing an entry the index does not hold");
     }
     for (std::size_t i = next_cell(hole); cell(i) != empty_cell && (cell(i) & distance_mask) != 0; i = next_cell(i)) {
@@ -426,9 +450,10 @@ class predictive_policy {
   // ---- ghosts ----
   [[nodiscard]] std::uint32_t ghost_now() const noexcept { return (now_ >> ghost_tick_shift) & ghost_time_mask; }
   /// The ghost set of `id`: the line of its home cell when there are as many lines as sets.
-  [[nodiscard]] line& set_of(block_id id) noexcept {
-    return lines_[static_cast<std::size_t>((std::uint64_t{mix(id)} * ghost_sets_) >> 32)];
+  [[nodiscard]] std::size_t set_index(block_id id) const noexcept {
+    return static_cast<std::size_t>((std::uint64_t{mix(id)} * ghost_sets_) >> 32);
   }
+  [[nodiscard]] line& set_of(block_id id) noexcept { return lines_[set_index(id)]; }
   static constexpr bool pending_ghost(std::uint32_t packed) noexcept { return (packed >> 31) & 1U; }
   static constexpr context_id ghost_context(std::uint32_t packed) noexcept {
     return static_cast<context_id>((packed >> 20) & 0xffU);
@@ -608,18 +633,16 @@ class predictive_policy {
     return best;
   }
 
-  /// The next evicting miss takes the oldest block of some context: for each, start the loads its
-  /// removal needs (its index cell, its ghost set, the entry that would become the oldest) while the
-  /// missed block's own lookups proceed. The lines of candidates that stay are already cached.
-  void prefetch_victims() noexcept {
-    if (size_ < params_.capacity_blocks) return;
-    for (const handle t : tail_) {
-      if (t == no_handle) continue;
-      const entry& v = entries_[t];
-      __builtin_prefetch(&cell(home(v.id)));
-      if (lines_.size() != ghost_sets_ && ghost_sets_ != 0) __builtin_prefetch(&set_of(v.id));
-      if (v.prev != no_handle) __builtin_prefetch(&entries_[v.prev]);
-    }
+  /// `t` has just become the oldest block of its context, a victim candidate from the next decision
+  /// on: start the loads that weighing and evicting it will need (its parent's entry, its index cell
+  /// and ghost set, the entry that would become the oldest after it), one decision or more ahead of
+  /// them. Its own entry was started the same way when its successor became a candidate, so the
+  /// candidates' lines are cached by the time the decisions read them.
+  void prefetch_candidate(handle t) const noexcept {
+    const entry& v = entries_[t];
+    prefetch(v.id);
+    if (v.parent != no_handle) detail::prefetch_line(&entries_[v.parent]);
+    if (v.prev != no_handle) detail::prefetch_line(&entries_[v.prev]);
   }
 
   void evict(handle victim, std::vector<block_id>& evicted) {
@@ -651,7 +674,7 @@ class predictive_policy {
   /// stay valid; those children are unreachable and go first.
   void remove(handle h) noexcept {
     entry& e = entries_[h];
-    if (ghost_sets_ != 0) __builtin_prefetch(&set_of(e.id));
+    if (ghost_sets_ != 0) detail::prefetch_line(&set_of(e.id));
     if (cursor_[e.context] == h) cursor_[e.context] = e.prev;
     unlink(h);
     index_erase(e.id, h);
@@ -750,6 +773,7 @@ class predictive_policy {
       entries_[e.next].prev = e.prev;
     } else {
       tail_[c] = e.prev;
+      if (e.prev != no_handle) prefetch_candidate(e.prev);
     }
     e.prev = no_handle;
     e.next = no_handle;
@@ -762,6 +786,7 @@ class predictive_policy {
   handle free_ = no_handle;
   std::vector<line, detail::huge_page_allocator<line>> lines_;  ///< ghost sets and index cells
   std::size_t cells_ = 0;
+  std::uint32_t key_bits_ = 0;  ///< bits of each index cell holding a fingerprint of its entry's id
   std::size_t ghost_sets_ = 0;
   std::size_t size_ = 0;
   std::size_t sweep_ghost_ = 0;
@@ -782,7 +807,7 @@ class predictive_policy {
   bool clock_started_ = false;
 };
 
-static_assert(eviction_policy<predictive_policy<>>);
-static_assert(eviction_policy<predictive_policy<single_context_classifier>>);
+static_assert(prefetching_policy<predictive_policy<>>);
+static_assert(prefetching_policy<predictive_policy<single_context_classifier>>);
 
 }  // namespace kvtier

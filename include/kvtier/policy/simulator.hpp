@@ -9,6 +9,7 @@
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/trace/block_trace.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -57,7 +58,8 @@ struct simulate_options {
   return next;
 }
 
-/// Replays `trace` through `policy` (which keeps its state: pass a fresh one for a cold start).
+/// Replays `trace` through `policy` (which keeps its state: pass a fresh one for a cold start). A
+/// prefetching_policy is told of each reference `prefetch_distance` references before it is made.
 template <eviction_policy P>
 [[nodiscard]] hit_stats simulate(const block_trace& trace, P& policy, const simulate_options& options = {}) {
   std::vector<std::uint64_t> next;
@@ -71,6 +73,12 @@ template <eviction_policy P>
   block_access access;
   std::uint64_t ref = 0;
   std::uint64_t next_report = options.progress ? options.progress_every_refs : never;
+  const std::uint64_t total_refs = trace.block_ids.size();
+  if constexpr (prefetching_policy<P>) {
+    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(prefetch_distance, total_refs); ++i) {
+      policy.prefetch(trace.block_ids[i]);
+    }
+  }
   for (std::uint32_t r = 0; r < trace.requests.size(); ++r) {
     const trace_request& request = trace.requests[r];
     const block_id* ids = trace.block_ids.data() + request.first_block;
@@ -88,6 +96,10 @@ template <eviction_policy P>
       access.type = types[position];
       access.tokens = trace.block_tokens_at(request, position);
       if constexpr (offline_policy<P>) access.next_ref = next[ref];
+      if constexpr (prefetching_policy<P>) {
+        const std::uint64_t ahead = request.first_block + position + prefetch_distance;
+        if (ahead < total_refs) policy.prefetch(trace.block_ids[ahead]);
+      }
       const bool hit = policy.access(access, evicted);
       stats.evictions += evicted.size();
       stats.tokens += access.tokens;
