@@ -634,15 +634,21 @@ class predictive_policy {
   }
 
   /// `t` has just become the oldest block of its context, a victim candidate from the next decision
-  /// on: start the loads that weighing and evicting it will need (its parent's entry, its index cell
-  /// and ghost set, the entry that would become the oldest after it), one decision or more ahead of
-  /// them. Its own entry was started the same way when its successor became a candidate, so the
-  /// candidates' lines are cached by the time the decisions read them.
+  /// on. Start the loads that weighing and evicting a candidate need (its parent's entry, its index
+  /// cell and ghost set) for the `candidate_lookahead` oldest blocks of the context, and the entry of
+  /// the next one: when one context supplies every victim, a block's lines are started that many
+  /// evictions before it goes, enough to cover a DRAM miss (one eviction can take less). Each entry
+  /// read here was started by an earlier call, one block further from the end, and the lines of
+  /// blocks already covered are cached, so a call costs a few cached reads.
+  static constexpr std::size_t candidate_lookahead = 4;
   void prefetch_candidate(handle t) const noexcept {
-    const entry& v = entries_[t];
-    prefetch(v.id);
-    if (v.parent != no_handle) detail::prefetch_line(&entries_[v.parent]);
-    if (v.prev != no_handle) detail::prefetch_line(&entries_[v.prev]);
+    for (std::size_t k = 0; k < candidate_lookahead && t != no_handle; ++k) {
+      const entry& v = entries_[t];
+      prefetch(v.id);
+      if (v.parent != no_handle) detail::prefetch_line(&entries_[v.parent]);
+      t = v.prev;
+    }
+    if (t != no_handle) detail::prefetch_line(&entries_[t]);
   }
 
   void evict(handle victim, std::vector<block_id>& evicted) {
