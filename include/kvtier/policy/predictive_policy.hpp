@@ -150,9 +150,11 @@ class predictive_policy {
     prefetch(a.id);
     sweep(now);
     const handle h = find(a.id);
-    const handle parent = a.parent == no_block   ? no_handle
-                          : a.parent == last_id_ ? checked_last(a.parent)
-                                                 : find(a.parent);
+    // A block named as its own parent (a request that repeats it) has no parent entry: counting it as
+    // its own resident child would free its entry twice when it leaves.
+    const handle parent = a.parent == no_block || a.parent == a.id ? no_handle
+                          : a.parent == last_id_                   ? checked_last(a.parent)
+                                                                   : find(a.parent);
     const std::uint16_t session = fold(a.session);
 
     // What is known about the block: its entry when resident, else its ghost, else nothing.
