@@ -12,6 +12,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -175,7 +176,10 @@ struct file_closer {
   std::error_code size_error;
   const std::uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
   if (!size_error) parser.reserve(file_bytes / 256, file_bytes / 10);  // JSONL spends about 10 bytes an id
-  const std::size_t chunk = options.chunk_bytes < 4096 ? 4096 : options.chunk_bytes;
+  // A file smaller than a chunk is read whole into a buffer of its size (one more byte to see its end):
+  // a larger buffer would only be zeroed and faulted in.
+  std::size_t chunk = options.chunk_bytes < 4096 ? 4096 : options.chunk_bytes;
+  if (!size_error && file_bytes < chunk) chunk = std::max<std::size_t>(4096, static_cast<std::size_t>(file_bytes) + 1);
   std::vector<char> buffer(chunk + simdjson::SIMDJSON_PADDING);
   std::size_t filled = 0;  // bytes of [0, filled) not yet consumed
   std::uint64_t line = 0;
