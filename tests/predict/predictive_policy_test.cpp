@@ -278,10 +278,11 @@ TEST(PredictivePolicy, AContextWhoseOldestBlockHoldsAChainOffersItsOldestChainEn
 }
 
 /// Many more distinct blocks than capacity (sessions that never end, all-new tails): the metadata
-/// stays bounded by capacity, at most 64 bytes per resident block once the cache is full.
+/// stays bounded by capacity, at most 64 bytes per resident block once the cache is full, at odd
+/// capacities too (where the ghost sets do not fill whole lines) and at the smallest ones (no index).
 TEST(PredictivePolicy, MetadataIsBoundedByCapacity) {
   static_assert(kvtier::predictive_policy<>::entry_bytes() == 32);
-  for (const std::size_t capacity : {16, 100, 1'000, 4'096}) {
+  for (const std::size_t capacity : {2, 3, 5, 7, 9, 16, 63, 100, 101, 1'000, 1'827, 4'096}) {
     kvtier::predictive_policy<> policy{kvtier::predictive_policy_params{capacity}};
     const std::size_t before = policy.metadata_bytes();
     const auto c = drive(synthetic(5, 400), policy);

@@ -43,6 +43,11 @@
 // count, shared and pending bits; each set replacing its oldest ghost) and four 4-byte cells of a
 // Robin Hood index of the entries, `ghost_factor` × capacity ghosts in all (32 bytes per block with the
 // default 4, index load ≤ 1/2). A block's home cell lies in its ghost set's line: one line per lookup.
+// Index cells keep a fingerprint of the id beside the handle, so a miss reads no other block's entry
+// but on a fingerprint collision. At an odd capacity the last two sets are kept apart from the lines,
+// without cells, to stay within 64 bytes a block (at 3 and 5 blocks the pool is scanned: no index).
+// `prefetch(id)` (prefetching_policy) starts the lines a reference to `id` will read; a block that
+// becomes its context's oldest starts the lines of the next candidates of its context.
 // Ghosts keep what is learned about a block after it leaves (or is declined): its touch count and
 // sharing for the next classification and its pending outcome. An outcome is resolved when the block is touched again
 // (reuse if within the horizon), when a sweep (one ghost set and a few entries per access) or a victim search finds it
@@ -131,7 +136,22 @@ class predictive_policy {
     // block that is 4 cells per 2 blocks, and a block's home cell lies in the line of its ghost set.
     ghost_sets_ = (params.ghost_factor * params.capacity_blocks + ghost_ways - 1) / ghost_ways;
     const std::size_t min_cells = params.capacity_blocks + params.capacity_blocks / 2 + 1;
-    lines_.assign(std::max(ghost_sets_, (min_cells + cells_per_line - 1) / cells_per_line), line{});
+    const std::size_t lines = std::max(ghost_sets_, (min_cells + cells_per_line - 1) / cells_per_line);
+    // When the sets fill every line and round up past the budget of 64 bytes a block (an odd capacity
+    // with 4 ghosts a block: half a line too many), the last sets leave the lines for an array of bare
+    // sets (48 bytes, no cells): the same sets at the same places, so the same decisions, with fewer
+    // index cells (load ≤ 7/8) and, at such capacities, a block's home cell no longer in its set's
+    // line. Below 7 blocks too few cells would be left: the index goes and a lookup scans the pool.
+    const std::size_t budget = std::size_t{64} * params.capacity_blocks;
+    const std::size_t bytes = sizeof(entry) * params.capacity_blocks + sizeof(line) * lines;
+    std::size_t bare = 0;
+    if (lines == ghost_sets_ && bytes > budget) {
+      const std::size_t saved_per_set = sizeof(line) - sizeof(ghost_set);
+      bare = std::min(ghost_sets_, (bytes - budget + saved_per_set - 1) / saved_per_set);
+      if (cells_per_line * (lines - bare) < params.capacity_blocks + 1) bare = ghost_sets_;
+    }
+    lines_.assign(lines - bare, line{});
+    bare_sets_.assign(bare, ghost_set{});
     cells_ = lines_.size() * cells_per_line;
     key_bits_ = payload_bits - handle_bits_for(params.capacity_blocks);
   }
@@ -255,8 +275,8 @@ class predictive_policy {
   /// Starts loading the line a lookup of `id` reads: its home index cell and, with the default ghost
   /// factor, its ghost set in the same line (prefetching_policy: a hint that changes nothing).
   void prefetch(block_id id) const noexcept {
-    detail::prefetch_line(&lines_[home(id) / cells_per_line]);
-    if (lines_.size() != ghost_sets_ && ghost_sets_ != 0) detail::prefetch_line(&lines_[set_index(id)]);
+    if (cells_ != 0) detail::prefetch_line(&lines_[home(id) / cells_per_line]);
+    if (lines_.size() != ghost_sets_ && ghost_sets_ != 0) detail::prefetch_line(&set_at(set_index(id)));
   }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] std::size_t capacity() const noexcept { return params_.capacity_blocks; }
@@ -274,7 +294,7 @@ class predictive_policy {
   /// Bytes of per-block metadata: entries (allocated), their index and the ghost table. Bounded by
   /// capacity whatever the number of distinct blocks seen; excludes the fixed per-context state.
   [[nodiscard]] std::size_t metadata_bytes() const noexcept {
-    return entries_.capacity() * sizeof(entry) + lines_.size() * sizeof(line);
+    return entries_.capacity() * sizeof(entry) + lines_.size() * sizeof(line) + bare_sets_.size() * sizeof(ghost_set);
   }
   /// The bytes of one resident block's entry.
   [[nodiscard]] static constexpr std::size_t entry_bytes() noexcept { return sizeof(entry); }
@@ -307,17 +327,20 @@ class predictive_policy {
     std::uint8_t flags = 0;
   };
   static_assert(sizeof(entry) == 32);
-  /// One cache line: a ghost set and four index cells. The set holds eight remembered blocks: a 16-bit
-  /// fingerprint of each id (a stranger matches one of the eight with probability 8 / 65,536) and its
-  /// state: last touch (20 bits, 64 ms units), context (8), touches (2, at least 1: 0 marks an empty
-  /// way), shared, pending. 6 bytes per ghost. A block's lookup and its ghost then cost one line.
-  static constexpr std::size_t cells_per_line = 4;
-  struct alignas(64) line {
+  /// A ghost set holds eight remembered blocks: a 16-bit fingerprint of each id (a stranger matches one
+  /// of the eight with probability 8 / 65,536) and its state: last touch (20 bits, 64 ms units),
+  /// context (8), touches (2, at least 1: 0 marks an empty way), shared, pending. 6 bytes per ghost.
+  struct ghost_set {
     std::array<std::uint16_t, ghost_ways> tag{};
     std::array<std::uint32_t, ghost_ways> packed{};
+  };
+  /// One cache line: a ghost set and four index cells. A block's lookup and its ghost cost one line.
+  static constexpr std::size_t cells_per_line = 4;
+  struct alignas(64) line {
+    ghost_set set{};
     std::array<std::uint32_t, cells_per_line> cell{empty_cell, empty_cell, empty_cell, empty_cell};
   };
-  static_assert(sizeof(line) == 64 && ghost_ways * 6 + cells_per_line * 4 == 64);
+  static_assert(sizeof(ghost_set) == ghost_ways * 6 && sizeof(line) == 64 && ghost_ways * 6 + cells_per_line * 4 == 64);
   struct history {
     bool seen = false;
     std::uint32_t last_ms = 0;
@@ -411,8 +434,16 @@ class predictive_policy {
     }
   }
   [[nodiscard]] handle find(block_id id) const noexcept {
+    if (cells_ == 0) return scan(id);
     const std::size_t i = cell_of(id);
     return i == cells_ ? no_handle : cell_handle(cell(i));
+  }
+  /// Without an index (3 and 5 blocks): the resident entry of `id` among the pool's few entries.
+  [[nodiscard]] handle scan(block_id id) const noexcept {
+    for (handle h = 0; h < entries_.size(); ++h) {
+      if (entries_[h].id == id && (entries_[h].flags & resident_flag)) return h;
+    }
+    return no_handle;
   }
   [[nodiscard]] handle checked_last(block_id parent) const noexcept {
     return last_handle_ != no_handle && entries_[last_handle_].id == parent &&
@@ -421,6 +452,7 @@ class predictive_policy {
                : find(parent);
   }
   void index_insert(handle h) noexcept {
+    if (cells_ == 0) return;
     KVTIER_ASSERT(h < (std::uint64_t{1} << (payload_bits - key_bits_)), "pool handle outside the index's handle bits");
     std::uint32_t carried = (h << (distance_bits + key_bits_)) | cell_key(entries_[h].id);
     for (std::size_t i = home(entries_[h].id);; i = next_cell(i), ++carried) {
@@ -438,6 +470,7 @@ class predictive_policy {
   }
   /// Erases resident entry `h` (of id `id`): its cell is found by handle, reading no entry.
   void index_erase(block_id id, handle h) noexcept {
+    if (cells_ == 0) return;
     std::size_t hole = home(id);
     for (std::uint32_t d = 0; cell_handle(cell(hole)) != h; ++d, hole = next_cell(hole)) {
       KVTIER_ASSERT(d <= max_distance, "erasing an entry the index does not hold");
@@ -455,7 +488,14 @@ class predictive_policy {
   [[nodiscard]] std::size_t set_index(block_id id) const noexcept {
     return static_cast<std::size_t>((std::uint64_t{mix(id)} * ghost_sets_) >> 32);
   }
-  [[nodiscard]] line& set_of(block_id id) noexcept { return lines_[set_index(id)]; }
+  /// Set s: in line s, or past the lines among the bare sets.
+  [[nodiscard]] ghost_set& set_at(std::size_t s) noexcept {
+    return s < lines_.size() ? lines_[s].set : bare_sets_[s - lines_.size()];
+  }
+  [[nodiscard]] const ghost_set& set_at(std::size_t s) const noexcept {
+    return s < lines_.size() ? lines_[s].set : bare_sets_[s - lines_.size()];
+  }
+  [[nodiscard]] ghost_set& set_of(block_id id) noexcept { return set_at(set_index(id)); }
   static constexpr bool pending_ghost(std::uint32_t packed) noexcept { return (packed >> 31) & 1U; }
   static constexpr context_id ghost_context(std::uint32_t packed) noexcept {
     return static_cast<context_id>((packed >> 20) & 0xffU);
@@ -464,7 +504,7 @@ class predictive_policy {
   history take_ghost(block_id id, std::uint32_t now) noexcept {
     history known;
     if (ghost_sets_ == 0) return known;
-    line& set = set_of(id);
+    ghost_set& set = set_of(id);
     const std::uint16_t tag = fingerprint(id);
     for (std::size_t w = 0; w < ghost_ways; ++w) {
       const std::uint32_t packed = set.packed[w];
@@ -488,7 +528,7 @@ class predictive_policy {
       if (flags & pending_flag) predictor_.observe(context, false);
       return;
     }
-    line& set = set_of(id);
+    ghost_set& set = set_of(id);
     const std::uint32_t tick = ghost_now();
     std::size_t way = 0;
     std::uint32_t oldest = 0;
@@ -518,7 +558,7 @@ class predictive_policy {
     const std::uint32_t tick = ghost_now();
     const std::uint32_t horizon_ticks = static_cast<std::uint32_t>(params_.horizon_ms >> ghost_tick_shift);
     if (ghost_sets_ != 0) {
-      line& set = lines_[sweep_ghost_];
+      ghost_set& set = set_at(sweep_ghost_);
       for (std::uint32_t& packed : set.packed) {
         if (pending_ghost(packed) && ((tick - (packed & ghost_time_mask)) & ghost_time_mask) > horizon_ticks) {
           predictor_.observe(ghost_context(packed), false);
@@ -793,6 +833,7 @@ class predictive_policy {
   std::vector<entry, detail::huge_page_allocator<entry>> entries_;
   handle free_ = no_handle;
   std::vector<line, detail::huge_page_allocator<line>> lines_;  ///< ghost sets and index cells
+  std::vector<ghost_set> bare_sets_;                            ///< the sets past the lines, if any
   std::size_t cells_ = 0;
   std::uint32_t key_bits_ = 0;  ///< bits of each index cell holding a fingerprint of its entry's id
   std::size_t ghost_sets_ = 0;
