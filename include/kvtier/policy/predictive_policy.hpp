@@ -693,6 +693,7 @@ class predictive_policy {
   /// blocks already covered are cached, so a call costs a few cached reads.
   static constexpr std::size_t candidate_lookahead = 4;
   void prefetch_candidate(handle t) const noexcept {
+    if (!next_line_) return;  // a table that stays in the caches: nothing to start
     for (std::size_t k = 0; k < candidate_lookahead && t != no_handle; ++k) {
       const entry& v = entries_[t];
       prefetch(v.id);
@@ -844,9 +845,10 @@ class predictive_policy {
   std::vector<line, detail::huge_page_allocator<line>> lines_;  ///< ghost sets and index cells
   std::vector<ghost_set> bare_sets_;                            ///< the sets past the lines, if any
   std::size_t cells_ = 0;
-  /// Lines from which prefetch() also starts a block's next line. Smaller tables stay in the caches,
-  /// where the extra line only evicts lines in use (replays at 9,140 blocks, 0.6 MB of lines, were 10%
-  /// slower with it); at a million blocks (64 MB) it takes a pipelined decision from 96 to 72 ns.
+  /// Lines from which prefetch() also starts a block's next line, and a new victim candidate the lines
+  /// of the next ones. Smaller tables stay in the caches, where the extra lines only evict lines in use
+  /// (replays at 9,140 blocks, 0.6 MB of lines, were 10% slower); at a million blocks (64 MB) the next
+  /// line takes a pipelined decision from about 96 to 72 ns.
   static constexpr std::size_t next_line_bytes = std::size_t{8} << 20;
   bool next_line_ = false;
   std::uint32_t key_bits_ = 0;  ///< bits of each index cell holding a fingerprint of its entry's id
