@@ -808,6 +808,7 @@ class predictive_policy {
       entries_[e.next].prev = h;
     } else {
       tail_[c] = h;
+      prefetch_candidate(h);
     }
     if (newer != no_handle) {
       entries_[newer].next = h;
