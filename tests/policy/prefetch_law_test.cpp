@@ -13,7 +13,9 @@
 
 namespace {
 
-kvtier::block_trace random_trace(std::uint32_t seed, std::uint32_t requests, std::uint32_t universe) {
+/// Random prefix-chained requests: a block's id determines its whole prefix (as in every block trace:
+/// an id always follows the same parent), chains share prefixes, branch and end partially.
+kvtier::block_trace random_trace(std::uint32_t seed, std::uint32_t requests, std::uint32_t branching) {
   std::mt19937 rng(seed);
   kvtier::block_trace_builder builder("random", 16);
   std::uint64_t time_ms = 0;
@@ -21,10 +23,10 @@ kvtier::block_trace random_trace(std::uint32_t seed, std::uint32_t requests, std
     const std::uint32_t blocks = 1 + rng() % 12;
     time_ms += rng() % 40'000;  // gaps around the reuse horizon's octaves
     builder.begin_request(time_ms, blocks * 16 - rng() % 16, 1, rng() % 4 == 0 ? kvtier::no_session : rng() % 9);
-    const std::uint64_t family = rng() % 6;
+    std::uint64_t id = 1 + rng() % 6;  // one of six roots
     for (std::uint32_t b = 0; b < blocks; ++b) {
-      const bool shared = b < 4 && rng() % 3 != 0;
-      builder.add_block(shared ? family * 16 + b : 1000 + rng() % universe);
+      builder.add_block(id);
+      id = id * 1'000'003 + 1 + rng() % branching;  // a child of this block
     }
   }
   return std::move(builder).finish();
@@ -64,7 +66,7 @@ TYPED_TEST(prefetch_laws, hints_change_no_answer) {
   static_assert(kvtier::prefetching_policy<P>);
   static_assert(!kvtier::prefetching_policy<unhinted<P>>);
   for (std::uint32_t seed = 1; seed <= 8; ++seed) {
-    const kvtier::block_trace trace = random_trace(seed, 400, 8 + seed * 10);
+    const kvtier::block_trace trace = random_trace(seed, 400, 1 + seed % 4);
     const std::size_t capacity = 2 + seed * 5 % 31;
     P hinted = make<P>(capacity);
     P plain = make<P>(capacity);
@@ -112,7 +114,7 @@ TYPED_TEST(prefetch_laws, hints_change_no_answer) {
 TYPED_TEST(prefetch_laws, the_simulator_counts_alike_with_and_without_hints) {
   using P = TypeParam;
   for (std::uint32_t seed = 1; seed <= 4; ++seed) {
-    const kvtier::block_trace trace = random_trace(100 + seed, 600, 40 * seed);
+    const kvtier::block_trace trace = random_trace(100 + seed, 600, 2 + seed);
     for (const std::size_t capacity : {2, 7, 33}) {
       P hinted = make<P>(capacity);
       unhinted<P> plain(capacity);
