@@ -681,7 +681,24 @@ class predictive_policy {
         best_density = d;
       }
     }
-    return best;
+    return best != no_handle || size_ == 0 ? best : any_resident(resolve);
+  }
+
+  /// A resident block, for when no block ends a chain: every resident block then has a resident child,
+  /// so parent links form a cycle (a trace that repeats a block within a request, or gives a block two
+  /// parents over time, can make one). The next resident entry after a rotating hand: evicting it
+  /// breaks the cycle, and its parent rejoins the lists. The hand moves only when `advance`.
+  [[nodiscard]] handle any_resident(bool advance) noexcept {
+    std::size_t hand = cycle_hand_;
+    for (std::size_t step = 0; step < entries_.size(); ++step) {
+      if (++hand >= entries_.size()) hand = 0;
+      if (entries_[hand].flags & resident_flag) {
+        if (advance) cycle_hand_ = hand;
+        return static_cast<handle>(hand);
+      }
+    }
+    KVTIER_ASSERT(false, "a non-empty cache has a resident entry");
+    return no_handle;
   }
 
   /// `t` has just become the oldest block of its context, a victim candidate from the next decision
@@ -795,13 +812,32 @@ class predictive_policy {
   }
 
   /// Lists `h` in its context among the blocks of its age: after every block touched later, before
-  /// those touched earlier (found from the oldest end: a block that ends its chain again usually does so
-  /// because its child, of the same request, was the victim).
+  /// those touched earlier. The place is sought from both ends at once, so the walk is as long as the
+  /// shorter side (a block that ends its chain again usually does so because its child, of the same
+  /// request, was the victim: near the oldest end; a shared prefix touched a moment ago lies near the
+  /// newest), and at most `relink_steps` from each: past that, the block goes where the walk from the
+  /// newest end stopped, younger than its age, which errs towards keeping it.
+  static constexpr std::size_t relink_steps = 64;
   void relink(handle h) noexcept {
     entry& e = entries_[h];
     const std::uint8_t c = e.context;
-    handle newer = tail_[c];
-    while (newer != no_handle && entries_[newer].last_ms < e.last_ms) newer = entries_[newer].prev;
+    handle newer = no_handle;  // h goes just older than this block (no_handle: at the newest end)
+    handle from_oldest = tail_[c];
+    handle from_newest = head_[c];
+    handle passed = no_handle;  // the last block the walk from the newest end passed
+    for (std::size_t step = 0;; ++step) {
+      if (from_oldest == no_handle || entries_[from_oldest].last_ms >= e.last_ms) {
+        newer = from_oldest;
+        break;
+      }
+      if (from_newest == no_handle || entries_[from_newest].last_ms < e.last_ms || step == relink_steps) {
+        newer = passed;
+        break;
+      }
+      from_oldest = entries_[from_oldest].prev;
+      passed = from_newest;
+      from_newest = entries_[from_newest].next;
+    }
     e.prev = newer;
     e.next = newer == no_handle ? head_[c] : entries_[newer].next;
     if (e.next != no_handle) {
@@ -857,6 +893,7 @@ class predictive_policy {
   std::size_t size_ = 0;
   std::size_t sweep_ghost_ = 0;
   std::size_t sweep_entry_ = 0;
+  std::size_t cycle_hand_ = 0;  ///< where any_resident() looks next
   std::array<handle, contexts> head_{};
   std::array<handle, contexts> tail_{};
   std::array<handle, contexts> cursor_{};
