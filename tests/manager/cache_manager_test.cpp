@@ -399,6 +399,90 @@ TEST(cache_manager, min_demotion_reuse_zero_demotes_every_evicted_block) {
   EXPECT_EQ(stats.drops, 0U);
 }
 
+/// `spec` at another hourly price.
+tier_spec priced(tier_spec spec, double cost_per_gb_hour) {
+  spec.cost_per_gb_hour = cost_per_gb_hour;
+  return spec;
+}
+
+TEST(cache_manager, priced_demotion_skips_a_level_whose_holding_cost_exceeds_any_hit) {
+  // DRAM at $10^6 per GB-hour: an hour of 64 bytes costs more than recomputing 4 tokens of
+  // Llama-3.1-8B saves, whatever the probability; a free NVMe below takes every block instead.
+  using three_level = tier_stack<simulated_tier, simulated_tier, simulated_tier>;
+  cache_manager<three_level, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> manager(
+      small_sizer(), demotion_options(), spec_of(2), priced(spec_of(1'000, tier_kind::dram), 1e6),
+      priced(spec_of(1'000, tier_kind::nvme), 0.0));
+  EXPECT_GT(manager.demotion_threshold(1), 1.0);
+  EXPECT_EQ(manager.demotion_threshold(2), demotion_options().min_demotion_reuse);
+  run_one_block_requests(manager, 200, 100, true);
+  const manager_stats stats = manager.stats();
+  EXPECT_EQ(stats.levels[1].bytes_written, 0U);
+  EXPECT_EQ(stats.levels[1].hits, 0U);
+  EXPECT_EQ(stats.levels[2].hits, 197U);  // every read-back, from NVMe
+  EXPECT_EQ(stats.unlikely_drops, 0U);
+
+  // With nothing cheaper below, the block leaves the hierarchy.
+  cache_manager<two_level, model_block_sizer, beta_bernoulli_predictor<>, lru_policy> alone(
+      small_sizer(), demotion_options(), spec_of(2), priced(spec_of(1'000, tier_kind::dram), 1e6));
+  run_one_block_requests(alone, 200, 100, true);
+  EXPECT_EQ(alone.stats().demotions, 0U);
+  EXPECT_EQ(alone.stats().levels[1].bytes_written, 0U);
+  EXPECT_EQ(alone.stats().unlikely_drops, alone.stats().evictions);
+}
+
+TEST(cache_manager, priced_demotion_into_cheap_levels_is_the_unpriced_rule) {
+  // At the presets' prices a 2 KiB block costs well under 1/20 of a hit's value to hold for an
+  // hour: the floor decides, block for block as without prices.
+  const block_trace trace = small_workload();
+  using three_level = tier_stack<simulated_tier, simulated_tier, simulated_tier>;
+  const auto run = [&](bool priced_rule) {
+    cache_manager_options options{.block_tokens = 512};
+    options.priced_demotion = priced_rule;
+    cache_manager<three_level> manager(small_sizer(), options, spec_of(16 * 128), spec_of(32 * 128, tier_kind::dram),
+                                       spec_of(64 * 128, tier_kind::nvme));
+    for (const tier_kind kind : {tier_kind::dram, tier_kind::nvme}) {
+      EXPECT_LT(demotion_reuse_threshold(options.demotion_value, spec_of(1, kind), 512, 512 * bytes_per_token,
+                                         options.demotion_horizon_ms),
+                options.min_demotion_reuse / 10);
+    }
+    EXPECT_EQ(manager.demotion_threshold(1), options.min_demotion_reuse);
+    EXPECT_EQ(manager.demotion_threshold(2), options.min_demotion_reuse);
+    static_cast<void>(replay_through_manager(trace, manager));
+    return manager.stats();
+  };
+  const manager_stats unpriced = run(false);
+  EXPECT_GT(unpriced.demotions, 0U);
+  EXPECT_GT(unpriced.levels[1].hits + unpriced.levels[2].hits, 0U);
+  EXPECT_EQ(run(true), unpriced);
+}
+
+TEST(cache_manager, priced_demotion_is_monotone_in_price) {
+  const block_trace trace = small_workload();
+  const projection_params value;
+  double last_threshold = 0.0;
+  std::uint64_t last_demotions = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t last_written = std::numeric_limits<std::uint64_t>::max();
+  for (const double price : {0.0, 0.01, 0.1, 0.2, 0.4, 1.0, 2.0, 4.0}) {
+    const tier_spec dram = priced(spec_of(32 * 128, tier_kind::dram), price);
+    const double threshold = demotion_reuse_threshold(value, dram, 512, 512 * bytes_per_token, 3'600'000);
+    EXPECT_GE(threshold, last_threshold) << price;
+    last_threshold = threshold;
+    cache_manager<two_level> manager(small_sizer(), cache_manager_options{.block_tokens = 512}, spec_of(16 * 128),
+                                     dram);
+    EXPECT_EQ(manager.demotion_threshold(1), std::max(0.05, threshold));
+    static_cast<void>(replay_through_manager(trace, manager));
+    const manager_stats stats = manager.stats();
+    EXPECT_LE(stats.demotions, last_demotions) << price;
+    EXPECT_LE(stats.levels[1].bytes_written, last_written) << price;
+    if (threshold > 1.0) {
+      EXPECT_EQ(stats.demotions, 0U) << price;
+    }
+    last_demotions = stats.demotions;
+    last_written = stats.levels[1].bytes_written;
+  }
+  EXPECT_GT(last_threshold, 1.0);  // the sweep reaches a price no hit pays for
+}
+
 TEST(cache_manager, memory_stays_bounded_over_many_distinct_keys) {
   cache_manager_options options = small_options();
   options.remembered_blocks = 64;

@@ -23,6 +23,7 @@ using replay_function = hit_stats (*)(const block_trace& trace, std::size_t capa
 struct tiered_setup {
   std::span<const tier_spec> tiers;  ///< fastest first
   std::uint64_t kv_bytes_per_token = 0;
+  projection_params projection{};  ///< the GPU and model whose prefill a hit saves (the demotion rule)
 };
 using request_observer = std::function<void(const trace_request&, std::span<const std::uint64_t>)>;
 using tiered_function = tiered_replay_stats (*)(const block_trace& trace, const tiered_setup& setup,
@@ -49,9 +50,13 @@ tiered_replay_stats tiered_replay_with(const block_trace& trace, const tiered_se
   runtime_tier_stack stack;
   for (const tier_spec& spec : setup.tiers) stack.push_back(any_tier::make<simulated_tier>(spec));
   cache_manager_options manager_options{.block_tokens = trace.block_tokens};
-  // The baselines offload every block they evict, as LMCache and vLLM's CPU offload do; dropping the
-  // blocks unlikely to be read again (the manager's demotion rule) is kvtier's.
-  if constexpr (!std::same_as<P, predictive_policy<>>) manager_options.min_demotion_reuse = 0.0;
+  manager_options.demotion_value = setup.projection;
+  // The baselines offload every block they evict, one level down, as LMCache and vLLM's CPU offload
+  // do; placing blocks where their expected hits pay for them (the manager's demotion rule) is kvtier's.
+  if constexpr (!std::same_as<P, predictive_policy<>>) {
+    manager_options.min_demotion_reuse = 0.0;
+    manager_options.priced_demotion = false;
+  }
   cache_manager<runtime_tier_stack, model_block_sizer, beta_bernoulli_predictor<>, P> manager(
       model_block_sizer::from_bytes_per_token(setup.kv_bytes_per_token), manager_options, std::move(stack));
   return replay_through_manager(trace, manager, options, observer);

@@ -414,7 +414,7 @@ void project(projection_row& row, const block_trace& trace, const served_model& 
   if (tiered == nullptr) {
     for (const trace_request& request : trace.requests) observe(request, {});
   } else {
-    row.replay = tiered(trace, {row.specs, model.kv_bytes_per_token}, options, observe);
+    row.replay = tiered(trace, {row.specs, model.kv_bytes_per_token, params}, options, observe);
   }
   const double n = std::max<double>(1.0, static_cast<double>(trace.requests.size()));
   row.mean_ttft_s = ttft_sum / n;

@@ -18,9 +18,12 @@
 // delivered from where it is and then moves to the top when the policy admits it (promotion).
 //
 // Demotion rule, on every level: a block about to move down (evicted from the top, pushed out of a
-// full lower level, or declined at the top) is dropped instead when the reuse predictor gives its
-// context a probability below `min_demotion_reuse` of being referenced again within the demotion
-// horizon (1 hour by default). The context is the taxonomy of the block's last touch (type,
+// full lower level, or declined at the top) goes to the first level below whose threshold its
+// context's probability of being referenced again within the demotion horizon (1 hour by default)
+// reaches, and is dropped when there is none. A level's threshold is `min_demotion_reuse` or, when
+// higher, what it takes for the expected value of a hit from that level (the GPU time of the
+// prefill it saves less the load, at the GPU's price) to pay for holding the block there for the
+// horizon (demotion_reuse_threshold). The context is the taxonomy of the block's last touch (type,
 // transition); the outcome of every such decision is learned, for dropped blocks too: referenced
 // again within the horizon or not.
 //
@@ -43,6 +46,7 @@
 #include <kvtier/manager/concepts.hpp>
 #include <kvtier/manager/make_policy.hpp>
 #include <kvtier/manager/model_block_sizer.hpp>
+#include <kvtier/manager/projection.hpp>
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/policy/predictive_policy.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
@@ -75,20 +79,49 @@ struct cache_manager_options {
   block_key salt{};                   ///< keeps models, adapters and tenants apart (block_hash_of)
   head_grid grid{};                   ///< layers × KV heads the scorer tracks per block
   predictive_policy_params policy{};  ///< for the predictive policy; capacity comes from the top tier
-  /// A block moves down a level only when its context's predicted probability of being referenced
-  /// again within `demotion_horizon_ms` is at least this; else it leaves the hierarchy. 1/20: at most
-  /// twenty blocks written to a lower tier for each one read back. 0 demotes every block (the
-  /// offload of LMCache and of vLLM's CPU tier).
+  /// The floor of the demotion rule: a block moves down only when its context's predicted
+  /// probability of being referenced again within `demotion_horizon_ms` is at least this, whatever
+  /// the prices. 1/20: at most twenty blocks written to a lower tier for each one read back.
   double min_demotion_reuse = 0.05;
   /// The horizon of the demotion rule. The tiers below the top are where a prefix outlives the
   /// 5-minute cache of the top (`policy.horizon_ms`): 1 hour, the extended lifetime providers offer
-  /// for cached prompt prefixes (Anthropic's 1-hour prompt-cache TTL).
+  /// for cached prompt prefixes (Anthropic's 1-hour prompt-cache TTL). It is also the time a kept
+  /// block is expected to be paid for in its tier: its decision is settled then.
   std::uint64_t demotion_horizon_ms = 3'600'000;
+  /// Whether the rule prices each destination level (docs/manager.md#demotion-rule): a block goes
+  /// down into level L only when P(reuse) x the value of a hit from L (the GPU time of the prefill it
+  /// saves less the load from L, at the GPU's price) covers holding it there for the horizon (its
+  /// bytes x L's cost_per_gb_hour); else into the first cheaper level below that it is worth, or
+  /// nowhere. False, with `min_demotion_reuse` 0: every block goes one level down (the offload of
+  /// LMCache and of vLLM's CPU tier).
+  bool priced_demotion = true;
+  /// The GPU and the model whose prefill a hit saves (defaults: H100 SXM at $5/h, Llama-3.1-8B;
+  /// projection.hpp gives the sources); the replay tool passes those of its projection.
+  projection_params demotion_value{};
   /// Keys remembered after they left the hierarchy; 0: 16 × the top tier's blocks, at least 65,536
   /// (four times the predictive policy's ghost history, so a block the policy still remembers keeps its id).
   std::size_t remembered_blocks = 0;
   friend constexpr bool operator==(const cache_manager_options&, const cache_manager_options&) = default;
 };
+
+/// The least probability of reuse within `holding_ms` at which a block of `block_tokens` tokens and
+/// `block_bytes` bytes pays for a place in a tier of `spec`: its holding cost (bytes x the tier's
+/// $/GB-hour x the holding time) over the value of one hit from it (the GPU seconds of the block's
+/// prefill, without attention to an earlier prefix, less the seconds to load it from the tier, at
+/// the GPU's $/hour). Above 1 when no probability pays; infinite when a load costs more GPU time
+/// than recomputing.
+[[nodiscard]] inline double demotion_reuse_threshold(const projection_params& value, const tier_spec& spec,
+                                                     std::uint32_t block_tokens, std::uint64_t block_bytes,
+                                                     std::uint64_t holding_ms) noexcept {
+  const double prefill_s =
+      prefill_flops(value.model, block_tokens, 0.0) / (value.gpu.peak_flops_per_s * value.gpu.prefill_utilisation);
+  const double load_s = transfer_time_s(spec, block_bytes, transfer_direction::read);
+  const double hit_dollars = (prefill_s - load_s) * value.gpu.cost_per_hour / 3600.0;
+  const double holding_dollars =
+      static_cast<double>(block_bytes) / 1e9 * spec.cost_per_gb_hour * static_cast<double>(holding_ms) / 3'600'000.0;
+  if (hit_dollars <= 0.0) return std::numeric_limits<double>::infinity();
+  return holding_dollars / hit_dollars;
+}
 
 template <tier_hierarchy Stack, block_sizer Sizer = model_block_sizer,
           reuse_predictor Predictor = beta_bernoulli_predictor<>,
@@ -127,6 +160,13 @@ class cache_manager {
     KVTIER_ASSERT(options.min_demotion_reuse >= 0.0 && options.min_demotion_reuse <= 1.0,
                   "min_demotion_reuse is a probability");
     stats_.levels.resize(stack_.levels());
+    min_reuse_.assign(stack_.levels(), options.min_demotion_reuse);
+    for (std::size_t level = 1; level < stack_.levels() && options.priced_demotion; ++level) {
+      const tier_spec spec = stack_.visit(level, [](auto& t) { return tier_spec(t.spec()); });
+      min_reuse_[level] = std::max(options.min_demotion_reuse,
+                                   demotion_reuse_threshold(options.demotion_value, spec, options.block_tokens,
+                                                            full_block_bytes_, options.demotion_horizon_ms));
+    }
     for (std::size_t level = 0; level < stack_.levels(); ++level) {
       holds_any_bytes_ = holds_any_bytes_ || stack_.visit(level, [](auto& t) { return holds_bytes(t); });
     }
@@ -353,6 +393,9 @@ class cache_manager {
     const std::scoped_lock lock(mutex_);
     return entries_.size();
   }
+  /// The least predicted reuse at which the demotion rule moves a block into `level` (below the top):
+  /// `min_demotion_reuse`, or the level's priced threshold when higher (above 1: never).
+  [[nodiscard]] double demotion_threshold(std::size_t level) const noexcept { return min_reuse_[level]; }
   /// The demotion rule's current estimate for a context of the taxonomy (docs/manager.md).
   [[nodiscard]] double demotion_reuse(context_id context) const {
     const std::scoped_lock lock(mutex_);
@@ -560,16 +603,21 @@ class cache_manager {
     }
   }
 
-  /// The demotion rule: whether `e`, about to move below its level, is worth a lower tier. Records
-  /// the decision (when none is pending) so that its outcome is learned whichever way it goes.
-  bool worth_demoting(entry& e, block_id id) {
+  /// The demotion rule: the first level below `level` that `e`, about to leave it, is worth (its
+  /// predicted reuse reaches the level's threshold), or `no_level` for none. Records the decision
+  /// (when none is pending) so that its outcome is learned whichever way it goes.
+  std::size_t demotion_target(entry& e, block_id id, std::size_t level) {
     if ((e.flags & pending_flag) == 0) {
       e.flags |= pending_flag;
       e.pending_context = e.context;
       e.pending_ms = now_ms_;
       push_newest(pending_, &entry::pending, id);
     }
-    return demotion_predictor_.predict(e.pending_context) >= options_.min_demotion_reuse;
+    const double reuse = demotion_predictor_.predict(e.pending_context);
+    for (std::size_t below = level + 1; below < stack_.levels(); ++below) {
+      if (reuse >= min_reuse_[below]) return below;
+    }
+    return no_level;
   }
 
   /// `e` is in no tier now: the newest of the remembered departures; the oldest beyond
@@ -644,10 +692,11 @@ class cache_manager {
       return admit_outcome::refreshed;
     }
     if (!admitted) {
-      // Not worth the top tier: a fresh block the hierarchy holds nowhere goes one level down, when
-      // the demotion rule keeps it.
-      if (was == no_level && !(stack_.levels() > 1 && worth_demoting(e, id) && store_below(1, ref.key, e, bytes))) {
-        leave(e, id);
+      // Not worth the top tier: a fresh block the hierarchy holds nowhere goes down to the level the
+      // demotion rule picks, if any.
+      if (was == no_level) {
+        const std::size_t target = stack_.levels() > 1 ? demotion_target(e, id, 0) : no_level;
+        if (target == no_level || !store_below(target, ref.key, e, bytes)) leave(e, id);
       }
       return admit_outcome::declined;
     }
@@ -727,12 +776,13 @@ class cache_manager {
     move_down(0, id);
   }
 
-  /// Takes block `id` out of `level` and places it one level down, or drops it (out of the bottom,
-  /// kept out by the demotion rule, unreadable, or taken by no level).
+  /// Takes block `id` out of `level` and places it at the level below that the demotion rule picks,
+  /// or drops it (out of the bottom, worth no level below, unreadable, or taken by no level).
   void move_down(std::size_t level, block_id id) {
     entry& e = entries_[id];
     const bool bottom = level + 1 == stack_.levels();
-    const bool keep = !bottom && worth_demoting(e, id);
+    const std::size_t target = bottom ? no_level : demotion_target(e, id, level);
+    const bool keep = target != no_level;
     std::span<std::byte> buffer = staging(level);
     const std::optional<std::size_t> length = stack_.visit(level, [&](auto& t) {
       std::optional<std::size_t> found;
@@ -742,17 +792,17 @@ class cache_manager {
     });
     if (keep && !length) ++stats_.levels[level].failed_reads;
     e.level = in_transit;
-    if (!keep || !length || !place_lower(level + 1, e.key, std::span<const std::byte>(buffer.data(), *length))) {
+    if (!keep || !length || !place_lower(target, e.key, std::span<const std::byte>(buffer.data(), *length))) {
       ++stats_.drops;
       stats_.unlikely_drops += !keep && !bottom ? 1 : 0;
       leave(e, id);
       return;
     }
-    e.level = static_cast<std::uint8_t>(level + 1);
+    e.level = static_cast<std::uint8_t>(target);
     e.length = static_cast<std::uint32_t>(*length);
     ++stats_.demotions;
     stats_.levels[level].bytes_read += *length;
-    note_write(level + 1, *length);
+    note_write(target, *length);
   }
 
   /// Stores a block at a level below the top, first moving that level's own victims down.
@@ -780,6 +830,7 @@ class cache_manager {
   [[no_unique_address]] Planner planner_;
   taxonomy_classifier classifier_;
   Predictor demotion_predictor_;
+  std::vector<double> min_reuse_;  ///< by level: the demotion rule's threshold into it
   bool holds_any_bytes_ = false;
   mutable std::mutex mutex_;
   detail::block_id_index ids_;                         ///< the ids of the keys tracked now

@@ -107,7 +107,7 @@ struct manager_stats {
   std::vector<level_stats> levels;
   std::uint64_t lookups = 0;         ///< blocks asked for by match_prefix
   std::uint64_t evictions = 0;       ///< blocks the top tier's policy evicted
-  std::uint64_t demotions = 0;       ///< blocks moved one level down
+  std::uint64_t demotions = 0;       ///< blocks moved down (to the level the demotion rule picks)
   std::uint64_t promotions = 0;      ///< blocks moved to the top tier on a hit
   std::uint64_t drops = 0;           ///< blocks that left the hierarchy (out of the bottom, or no level took them)
   std::uint64_t unlikely_drops = 0;  ///< of the drops, blocks the demotion rule kept out of a lower level
