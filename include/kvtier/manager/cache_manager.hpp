@@ -13,8 +13,8 @@
 //
 // A block's identity is its block_key, the salted chained XXH3-128 of its token ids
 // (chain_tokens, block_hasher.hpp). The top tier holds exactly the blocks the policy holds; a block
-// the policy evicts moves one level down, and a full lower level pushes its own oldest block down
-// in turn (the tier's own order), out of the hierarchy from the bottom. A hit below the top is
+// the policy evicts moves down (demotion rule below), and a full lower level pushes its own oldest
+// block down in turn (the tier's own order), out of the hierarchy from the bottom. A hit below the top is
 // delivered from where it is and then moves to the top when the policy admits it (promotion).
 //
 // Demotion rule, on every level: a block about to move down (evicted from the top, pushed out of a
@@ -395,7 +395,10 @@ class cache_manager {
   }
   /// The least predicted reuse at which the demotion rule moves a block into `level` (below the top):
   /// `min_demotion_reuse`, or the level's priced threshold when higher (above 1: never).
-  [[nodiscard]] double demotion_threshold(std::size_t level) const noexcept { return min_reuse_[level]; }
+  [[nodiscard]] double demotion_threshold(std::size_t level) const {
+    KVTIER_ASSERT(level < min_reuse_.size(), "a level of the hierarchy");
+    return min_reuse_[level];
+  }
   /// The demotion rule's current estimate for a context of the taxonomy (docs/manager.md).
   [[nodiscard]] double demotion_reuse(context_id context) const {
     const std::scoped_lock lock(mutex_);
