@@ -175,6 +175,7 @@ TEST(replay, tiered_golden_counts_through_the_cache_manager) {
   EXPECT_EQ(doc["promotions"], 6);
   EXPECT_EQ(doc["demotions"], 8);
   EXPECT_EQ(doc["drops"], 0);
+  EXPECT_EQ(doc["unlikely_drops"], 0);
   // Projections: recompute, hbm-lru, hbm+dram-lru, then kvtier's stack (here the same as the third).
   const auto& baselines = doc["projection"]["baselines"];
   ASSERT_EQ(baselines.size(), 4U);
@@ -187,6 +188,22 @@ TEST(replay, tiered_golden_counts_through_the_cache_manager) {
   EXPECT_GT(baselines[0]["mean_ttft_s"].get<double>(), baselines[3]["mean_ttft_s"].get<double>());
   EXPECT_GT(baselines[3]["throughput_ratio"].get<double>(), 0.0);
   EXPECT_EQ(doc["projection"]["kv_bytes_per_token"], 131072);
+}
+
+TEST(replay, tiered_counts_the_drops_of_the_demotion_rule) {
+  const std::string agent = std::string(KVTIER_SHARED_DIR) + "/traces/agent_swebench_train_blocktrace_b512.jsonl";
+  if (!std::filesystem::exists(agent)) GTEST_SKIP() << "shared traces absent under " << KVTIER_SHARED_DIR;
+  // Finished agent runs are not read again: the demotion rule drops some of HBM's victims, and the
+  // six tiers are deep enough that no other block is dropped.
+  const tool_result r = run_tool("replay --trace " + agent + " --tiers six-tier-node --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto doc = nlohmann::json::parse(r.out);
+  EXPECT_GT(doc["unlikely_drops"].get<std::uint64_t>(), 0U);
+  EXPECT_EQ(doc["unlikely_drops"], doc["drops"]);
+  const std::string trace = temp_file("tiered_table.jsonl", three_requests);
+  const tool_result table = run_tool("replay --trace " + trace + " --tiers hbm=128MiB,dram=256MiB --policy lru");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("drops 0 (unlikely drops 0)"), std::string::npos) << table.out;
 }
 
 TEST(replay, tiered_sizes_blocks_from_the_model_and_dtype) {

@@ -532,9 +532,11 @@ void print_projection(const std::vector<projection_row>& rows, const served_mode
                100.0 * static_cast<double>(l.hits) / refs, static_cast<double>(l.bytes_read) / 1e9,
                static_cast<double>(l.bytes_written) / 1e9);
   }
-  fmt::print("prefix hit rate {:.2f}%, token hit rate {:.2f}%; evictions {}, demotions {}, promotions {}, drops {}\n",
-             100.0 * ours.replay->hits.prefix_hit_rate(), 100.0 * ours.replay->hits.token_hit_rate(), m.evictions,
-             m.demotions, m.promotions, m.drops);
+  fmt::print(
+      "prefix hit rate {:.2f}%, token hit rate {:.2f}%; evictions {}, demotions {}, promotions {}, drops {} "
+      "(unlikely drops {})\n",
+      100.0 * ours.replay->hits.prefix_hit_rate(), 100.0 * ours.replay->hits.token_hit_rate(), m.evictions, m.demotions,
+      m.promotions, m.drops, m.unlikely_drops);
   fmt::print(
       "\nprojection (docs/results.md: H100 SXM at {:.0f}% of {:.0f} TFLOP/s in prefill, KV budget {:.1f} GB, "
       "${:.2f}/GPU-hour)\n",
@@ -646,6 +648,7 @@ void run_replay(const replay_options& o) {
       doc["demotions"] = ours.replay->manager.demotions;
       doc["promotions"] = ours.replay->manager.promotions;
       doc["drops"] = ours.replay->manager.drops;
+      doc["unlikely_drops"] = ours.replay->manager.unlikely_drops;
       doc["projection"] = projection_json(projection, model, *plan);
     }
     fmt::print("{}\n", doc.dump(2));
