@@ -43,6 +43,7 @@
 // back into the manager. Statistics of a request are kept in that request's own record.
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/detail/block_id_index.hpp>
+#include <kvtier/detail/session_tag.hpp>
 #include <kvtier/manager/concepts.hpp>
 #include <kvtier/manager/make_policy.hpp>
 #include <kvtier/manager/model_block_sizer.hpp>
@@ -424,14 +425,7 @@ class cache_manager {
   static constexpr std::uint8_t shared_flag = 2;    ///< touched from two or more sessions
   static constexpr std::uint8_t departed_flag = 4;  ///< in no tier, on the list of remembered departures
   static constexpr std::uint8_t max_touches = 3;
-  static constexpr std::uint16_t no_session_tag = 0xffff;
-
-  /// A session in 16 bits (as the predictive policy keeps it): two sessions rarely share a tag.
-  static constexpr std::uint16_t fold_session(session_id session) noexcept {
-    if (session == no_session) return no_session_tag;
-    const auto tag = static_cast<std::uint16_t>(session ^ (session >> 16) ^ (session >> 32) ^ (session >> 48));
-    return tag == no_session_tag ? 0 : tag;
-  }
+  static constexpr std::uint16_t no_session_tag = detail::no_session_tag;
 
   /// Links of an entry on one of the manager's lists through the entries, oldest first.
   struct list_links {
@@ -556,7 +550,7 @@ class cache_manager {
     facts.type = a.type;
     facts.first_touch = e.touches == 0;
     facts.earlier_touches = e.touches;
-    const std::uint16_t session = fold_session(a.session);
+    const std::uint16_t session = detail::session_tag(a.session);
     const bool other_session =
         e.touches != 0 && session != no_session_tag && e.session != no_session_tag && e.session != session;
     if (other_session) e.flags |= shared_flag;

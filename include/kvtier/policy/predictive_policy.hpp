@@ -56,6 +56,7 @@
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/detail/huge_page_allocator.hpp>
 #include <kvtier/detail/prefetch.hpp>
+#include <kvtier/detail/session_tag.hpp>
 #include <kvtier/policy/concepts.hpp>
 #include <kvtier/predict/beta_bernoulli_predictor.hpp>
 #include <kvtier/predict/concepts.hpp>
@@ -176,7 +177,7 @@ class predictive_policy {
     const handle parent = a.parent == no_block || a.parent == a.id ? no_handle
                           : a.parent == last_id_                   ? checked_last(a.parent)
                                                                    : find(a.parent);
-    const std::uint16_t session = fold(a.session);
+    const std::uint16_t session = detail::session_tag(a.session);
 
     // What is known about the block: its entry when resident, else its ghost, else nothing.
     history known;
@@ -317,7 +318,7 @@ class predictive_policy {
   static constexpr std::uint8_t shared_flag = 8;
   static constexpr std::uint8_t touch_unit = 16;  ///< flags / touch_unit: touches so far, saturating
   static constexpr unsigned max_touches = 3;
-  static constexpr std::uint16_t no_session_tag = 0xffffU;
+  static constexpr std::uint16_t no_session_tag = detail::no_session_tag;
   static constexpr std::size_t ghost_ways = 8;
   static constexpr std::uint32_t ghost_tick_shift = 6;              ///< ghost times in units of 64 ms
   static constexpr std::uint32_t ghost_time_mask = (1U << 20) - 1;  ///< 20 bits: wraps after 18.6 h
@@ -375,11 +376,6 @@ class predictive_policy {
     }
   }
 
-  static constexpr std::uint16_t fold(session_id session) noexcept {
-    if (session == no_session) return no_session_tag;
-    const auto folded = static_cast<std::uint16_t>(session ^ (session >> 16) ^ (session >> 32) ^ (session >> 48));
-    return folded == no_session_tag ? 0 : folded;
-  }
   static constexpr std::uint32_t mix(block_id id) noexcept { return id * 0x9E3779B1U; }
   static constexpr std::uint16_t fingerprint(block_id id) noexcept {
     return static_cast<std::uint16_t>((id * 0x85EBCA6BU) >> 16);
