@@ -27,6 +27,14 @@ inline constexpr bool may_decline<kvtier::second_sight_admission<Inner>> = true;
 template <class Inner>
 inline constexpr bool may_decline<kvtier::cost_aware_ewma_admission<Inner>> = true;
 
+/// S3-FIFO with libCacheSim's v0 admission rule, which declines misses at small capacities.
+struct libcachesim_s3fifo : kvtier::s3fifo_policy {
+  explicit libcachesim_s3fifo(std::size_t capacity)
+      : kvtier::s3fifo_policy(capacity, {.libcachesim_v0_admission = true}) {}
+};
+template <>
+inline constexpr bool may_decline<libcachesim_s3fifo> = true;
+
 /// Random requests over a small id universe: chains that share prefixes, loops and one-offs.
 kvtier::block_trace random_trace(std::uint32_t seed, std::uint32_t requests, std::uint32_t universe) {
   std::mt19937 rng(seed);
@@ -48,7 +56,7 @@ class policy_laws : public ::testing::Test {};
 
 using policies =
     ::testing::Types<kvtier::lru_policy, kvtier::belady_policy, kvtier::lfu_policy, kvtier::arc_policy,
-                     kvtier::s3fifo_policy, kvtier::second_sight_admission<kvtier::lru_policy>,
+                     kvtier::s3fifo_policy, libcachesim_s3fifo, kvtier::second_sight_admission<kvtier::lru_policy>,
                      kvtier::second_sight_admission<kvtier::arc_policy>, kvtier::tinylfu_admission<kvtier::lru_policy>,
                      kvtier::tinylfu_admission<kvtier::lfu_policy>,
                      kvtier::cost_aware_ewma_admission<kvtier::lru_policy>>;

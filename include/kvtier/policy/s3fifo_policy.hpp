@@ -6,6 +6,11 @@
 // oldest block moves to M if its counter exceeds 1 (with the counter cleared), else leaves for G.
 // Evicting from M: the oldest block with a non-zero counter is reinserted with the counter
 // decremented, the first with zero leaves. LMCache offers S3-FIFO for its CPU tier.
+//
+// `s3fifo_params::libcachesim_v0_admission` adds one rule of libCacheSim's S3FIFOv0, the
+// implementation behind the reference tables of ../shared/traces: a miss that is not a ghost hit is
+// declined when one block fills S (S holds at most one block, below 20 blocks of capacity at the
+// default 10%). With it such a small cache never admits anything; off by default, as published.
 #include <kvtier/detail/assert.hpp>
 #include <kvtier/detail/id_lists.hpp>
 #include <kvtier/policy/concepts.hpp>
@@ -19,8 +24,9 @@
 namespace kvtier {
 
 struct s3fifo_params {
-  double small_fraction = 0.10;         ///< share of the capacity for S
-  std::uint8_t move_to_main_count = 2;  ///< a block leaving S moves to M when its counter reaches this
+  double small_fraction = 0.10;           ///< share of the capacity for S
+  std::uint8_t move_to_main_count = 2;    ///< a block leaving S moves to M when its counter reaches this
+  bool libcachesim_v0_admission = false;  ///< decline non-ghost misses when one block fills S
   friend constexpr bool operator==(const s3fifo_params&, const s3fifo_params&) = default;
 };
 
@@ -33,7 +39,8 @@ class s3fifo_policy {
         small_capacity_(std::max<std::size_t>(
             1, static_cast<std::size_t>(static_cast<double>(capacity_blocks) * params.small_fraction))),
         main_capacity_(capacity_blocks > small_capacity_ ? capacity_blocks - small_capacity_ : 1),
-        move_count_(params.move_to_main_count) {
+        move_count_(params.move_to_main_count),
+        decline_to_small_(params.libcachesim_v0_admission && small_capacity_ <= 1) {
     KVTIER_ASSERT(capacity_blocks >= 1, "capacity must be at least one block");
     KVTIER_ASSERT(params.small_fraction >= 0 && params.small_fraction < 1, "small_fraction must be in [0, 1)");
   }
@@ -47,6 +54,7 @@ class s3fifo_policy {
       if (count_[x] < 3) ++count_[x];
       return true;
     }
+    if (decline_to_small_ && where != ghost) return false;
     while (size() >= capacity_) evict(evicted);
     if (lists_.list_of(x) == ghost) {  // evicting may have pushed x out of G
       lists_.remove(x);
@@ -120,6 +128,7 @@ class s3fifo_policy {
   std::size_t small_capacity_;
   std::size_t main_capacity_;
   std::uint8_t move_count_;
+  bool decline_to_small_;
   detail::id_lists lists_{3};
   std::vector<std::uint8_t> count_;
 };
