@@ -171,6 +171,10 @@ class predictive_policy {
     // driver that called prefetch(a.id) some accesses ago has it already).
     prefetch(a.id);
     sweep(now);
+    // In a table larger than the caches, weigh the victim candidates while that line loads: a miss
+    // needs their densities, which do not depend on the line, and a hit wastes a few cached reads.
+    const bool weighed = next_line_ && size_ >= params_.capacity_blocks;
+    if (weighed) weigh_candidates(now);
     const handle h = find(a.id);
     // A block named as its own parent (a request that repeats it) has no parent entry: counting it as
     // its own resident child would free its entry twice when it leaves.
@@ -202,9 +206,13 @@ class predictive_policy {
         !known.seen || session == no_session_tag || known.session == no_session_tag || known.session == session;
     if (parent != no_handle) note_child(parent, a.id, session);
     facts.shared = known.shared;
+    std::size_t learned = contexts;  // the context whose densities the block's outcome changes, if any
     if (known.seen) {
       facts.gap_ms = now - known.last_ms;
-      if (known.pending) learn(known.context, facts.gap_ms);
+      if (known.pending) {
+        learn(known.context, facts.gap_ms);
+        learned = known.context;
+      }
       if (!facts.shared) request_gap_ms_ = facts.gap_ms;
     } else {
       facts.gap_ms = request_gap_ms_;
@@ -239,7 +247,7 @@ class predictive_policy {
     // A miss. A block whose parent is not resident cannot be reached by any request: decline it.
     bool admit = a.parent == no_block || parent != no_handle;
     if (admit && size_ >= params_.capacity_blocks) {
-      const handle victim = choose_victim(now, true);
+      const handle victim = weighed ? weighed_victim(now, learned) : choose_victim(now, true);
       // Admitting at the cost of the block's own parent would leave it unreachable: decline instead.
       admit = victim != parent && !(params_.admission && density_of(context, 0, tokens) < density(victim, now));
       if (admit) evict(victim, evicted);
@@ -572,8 +580,7 @@ class predictive_policy {
       }
       sweep_ghost_ = sweep_ghost_ + 1 == ghost_sets_ ? 0 : sweep_ghost_ + 1;
     }
-    const std::size_t per_access = 1 + (ghost_sets_ == 0 ? entries_.size() : entries_.size() / ghost_sets_);
-    for (std::size_t i = 0; i < per_access && !entries_.empty(); ++i) {
+    for (std::size_t i = 0; i < sweep_entries_ && !entries_.empty(); ++i) {
       if (sweep_entry_ >= entries_.size()) sweep_entry_ = 0;
       entry& e = entries_[sweep_entry_++];
       if ((e.flags & (pending_flag | resident_flag)) == (pending_flag | resident_flag) &&
@@ -659,7 +666,12 @@ class predictive_policy {
   /// The least dense of the contexts' oldest blocks. Only blocks that end a resident chain (no resident
   /// child) are listed, so the victim always ends its chain and chains shrink from their ends. When
   /// `resolve`, a candidate idle past the horizon with its outcome pending records it as not reused.
-  [[nodiscard]] handle choose_victim(std::uint32_t now, bool resolve) noexcept {
+  /// `weighed`: the candidates' densities computed earlier in the same access (weigh_candidates), valid
+  /// but for context `learned`, whose outcome was learned since, and contexts whose candidate the
+  /// search resolves (each changes only its own context's prediction, so the victim is the same).
+  [[nodiscard]] handle choose_victim(std::uint32_t now, bool resolve,
+                                     const std::array<double, contexts>* weighed = nullptr,
+                                     std::size_t learned = contexts) noexcept {
     handle best = no_handle;
     double best_density = 0.0;
     for (std::size_t c = 0; c < contexts; ++c) {
@@ -667,17 +679,45 @@ class predictive_policy {
       if (candidate == no_handle) continue;
       entry& e = entries_[candidate];
       KVTIER_ASSERT(e.resident_children == 0, "only chain ends are listed");
+      bool changed = weighed == nullptr || c == learned;
       if (resolve && (e.flags & pending_flag) && now - e.last_ms > params_.horizon_ms) {
         predictor_.observe(e.context, false);
         e.flags &= static_cast<std::uint8_t>(~pending_flag);
+        changed = true;
       }
-      const double d = density(candidate, now);
+      const double d = changed ? density(candidate, now) : (*weighed)[c];
       if (best == no_handle || d < best_density) {
         best = candidate;
         best_density = d;
       }
     }
     return best != no_handle || size_ == 0 ? best : any_resident(resolve);
+  }
+
+  /// The density of each context's oldest block (its victim candidate) now, in `weights_`, the least
+  /// dense of them, and whether a victim search would resolve the outcome of any.
+  void weigh_candidates(std::uint32_t now) noexcept {
+    weighed_best_ = no_handle;
+    weighed_resolves_ = false;
+    for (std::size_t c = 0; c < contexts; ++c) {
+      const handle candidate = tail_[c];
+      if (candidate == no_handle) continue;
+      const entry& e = entries_[candidate];
+      weighed_resolves_ |= (e.flags & pending_flag) && now - e.last_ms > params_.horizon_ms;
+      const double d = density(candidate, now);
+      weights_[c] = d;
+      if (weighed_best_ == no_handle || d < weighed_best_density_) {
+        weighed_best_ = candidate;
+        weighed_best_density_ = d;
+      }
+    }
+  }
+  /// choose_victim(now, true) after weigh_candidates in the same access: the victim weighed, unless the
+  /// search has an outcome to resolve or context `learned` has learned one since and has a candidate.
+  [[nodiscard]] handle weighed_victim(std::uint32_t now, std::size_t learned) noexcept {
+    const bool unchanged = !weighed_resolves_ && (learned == contexts || tail_[learned] == no_handle);
+    if (!unchanged || weighed_best_ == no_handle) return choose_victim(now, true, &weights_, learned);
+    return weighed_best_;
   }
 
   /// A resident block, for when no block ends a chain: every resident block then has a resident child,
@@ -733,6 +773,7 @@ class predictive_policy {
     // eighth at a time rather than doubling it.
     if (entries_.size() == entries_.capacity()) entries_.reserve(entries_.size() + entries_.size() / 8 + 1);
     entries_.emplace_back();
+    sweep_entries_ = 1 + (ghost_sets_ == 0 ? entries_.size() : entries_.size() / ghost_sets_);
     return static_cast<handle>(entries_.size() - 1);
   }
   void release(handle h) noexcept {
@@ -889,12 +930,17 @@ class predictive_policy {
   std::size_t size_ = 0;
   std::size_t sweep_ghost_ = 0;
   std::size_t sweep_entry_ = 0;
-  std::size_t cycle_hand_ = 0;  ///< where any_resident() looks next
+  std::size_t sweep_entries_ = 1;  ///< entries swept per access: 1 + pool size / ghost sets
+  std::size_t cycle_hand_ = 0;     ///< where any_resident() looks next
   std::array<handle, contexts> head_{};
   std::array<handle, contexts> tail_{};
   std::array<handle, contexts> cursor_{};
   std::array<std::uint32_t, contexts> cursor_request_{};
   std::array<gap_histogram, contexts> gaps_{};
+  std::array<double, contexts> weights_{};  ///< candidates' densities, weighed while a home line loads
+  handle weighed_best_ = no_handle;         ///< and the least dense candidate among them
+  double weighed_best_density_ = 0.0;
+  bool weighed_resolves_ = false;  ///< some candidate has an outcome to resolve
   std::size_t gap_bins_ = 0;
   std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
   std::uint32_t request_ = 0;
