@@ -159,6 +159,12 @@ class predictive_policy {
   }
 
   bool access(const block_access& a, std::vector<block_id>& evicted) {
+    // The block's home cell and its ghost set share one line (with the default ghost factor), a cache
+    // miss when the cache is large: start the load before the work that does not depend on it (a
+    // driver that called prefetch(a.id) some accesses ago has it already): the bookkeeping of the
+    // previous miss, the sweep and, in a large table, the weighing of the victim candidates.
+    prefetch(a.id);
+    settle();
     evicted.clear();
     const std::uint32_t now = clock(a.time_ms);
     if (a.request != request_ || !request_started_) {
@@ -166,13 +172,9 @@ class predictive_policy {
       request_started_ = true;
       request_gap_ms_ = touch_facts::no_gap;
     }
-    // The block's home cell and its ghost set share one line (with the default ghost factor), a cache
-    // miss when the cache is large: start the load before the work that does not depend on it (a
-    // driver that called prefetch(a.id) some accesses ago has it already).
-    prefetch(a.id);
     sweep(now);
-    // In a table larger than the caches, weigh the victim candidates while that line loads: a miss
-    // needs their densities, which do not depend on the line, and a hit wastes a few cached reads.
+    // A miss needs the candidates' densities, which do not depend on the line; a hit wastes a few
+    // cached reads (in a table that stays in the caches there is no wait to fill: they are weighed later).
     const bool weighed = next_line_ && size_ >= params_.capacity_blocks;
     if (weighed) weigh_candidates(now);
     const handle h = find(a.id);
@@ -246,42 +248,49 @@ class predictive_policy {
 
     // A miss. A block whose parent is not resident cannot be reached by any request: decline it.
     bool admit = a.parent == no_block || parent != no_handle;
+    handle victim = no_handle;
     if (admit && size_ >= params_.capacity_blocks) {
-      const handle victim = weighed ? weighed_victim(now, learned) : choose_victim(now, true);
+      victim = weighed ? weighed_victim(now, learned) : choose_victim(now, true);
+      KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
       // Admitting at the cost of the block's own parent would leave it unreachable: decline instead.
       admit = victim != parent && !(params_.admission && density_of(context, 0, tokens) < density(victim, now));
-      if (admit) evict(victim, evicted);
     }
     if (!admit) {
       put_ghost(a.id, now, static_cast<std::uint8_t>(context), flags);
       return false;
     }
-    const handle n = allocate();
-    entry& e = entries_[n];
-    e = entry{};
-    e.id = a.id;
-    e.parent = parent;
-    e.last_ms = now;
-    e.tokens = tokens;
-    e.session = session;
-    e.context = static_cast<std::uint8_t>(context);
-    e.flags = static_cast<std::uint8_t>(flags | resident_flag);
-    if (parent != no_handle) add_child(parent);
-    index_insert(n);
-    ++size_;
-    link(n, context, a.request);
-    last_handle_ = n;
+    // Decided. The victim's departure and the block's entry, index cell and place in its list are
+    // written at the next call (settle), while that call's own line loads; every call reads them
+    // settled. Deferred only when the block's entry needs no allocation, which could throw.
+    if (victim != no_handle) evicted.push_back(entries_[victim].id);
+    admission_ = {victim,
+                  a.id,
+                  parent,
+                  now,
+                  a.request,
+                  tokens,
+                  session,
+                  static_cast<std::uint8_t>(context),
+                  static_cast<std::uint8_t>(flags | resident_flag)};
+    admitting_ = true;
+    const bool slot_free = free_ != no_handle || entries_.size() < entries_.capacity() ||
+                           (victim != no_handle && entries_[victim].resident_children == 0);
+    if (!slot_free) admit_decided();
     return false;
   }
 
   bool erase(block_id id) {
+    settle();
     const handle h = find(id);
     if (h == no_handle) return false;
     remove(h);
     return true;
   }
 
-  [[nodiscard]] bool contains(block_id id) const noexcept { return find(id) != no_handle; }
+  [[nodiscard]] bool contains(block_id id) const noexcept {
+    settle();
+    return find(id) != no_handle;
+  }
   /// Starts loading the line a lookup of `id` reads: its home index cell and, with the default ghost
   /// factor, its ghost set in the same line (prefetching_policy: a hint that changes nothing).
   /// A probe or an erase from a home cell in the second half of its line often runs on into the next
@@ -296,22 +305,29 @@ class predictive_policy {
     }
     if (lines_.size() != ghost_sets_ && ghost_sets_ != 0) detail::prefetch_line(&set_at(set_index(id)));
   }
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t size() const noexcept {
+    return size_ + (admitting_ && admission_.victim == no_handle ? 1 : 0);
+  }
   [[nodiscard]] std::size_t capacity() const noexcept { return params_.capacity_blocks; }
   [[nodiscard]] const predictive_policy_params& params() const noexcept { return params_; }
-  [[nodiscard]] const Predictor& predictor() const noexcept { return predictor_; }
+  [[nodiscard]] const Predictor& predictor() const noexcept {
+    settle();
+    return predictor_;
+  }
   /// Mean gap to reuse (ms) among the successes of `context`.
   [[nodiscard]] double mean_gap_ms(context_id context) const noexcept {
     return gaps_[context].weighted_after[0] / gaps_[context].after[0];
   }
   /// The block a miss would evict now (no_block when empty), without changing anything.
   [[nodiscard]] block_id victim() const noexcept {
+    settle();
     const handle h = const_cast<predictive_policy*>(this)->choose_victim(now_, false);
     return h == no_handle ? no_block : entries_[h].id;
   }
   /// Bytes of per-block metadata: entries (allocated), their index and the ghost table. Bounded by
   /// capacity whatever the number of distinct blocks seen; excludes the fixed per-context state.
   [[nodiscard]] std::size_t metadata_bytes() const noexcept {
+    settle();
     return entries_.capacity() * sizeof(entry) + lines_.size() * sizeof(line) + bare_sets_.size() * sizeof(ghost_set);
   }
   /// The bytes of one resident block's entry.
@@ -756,10 +772,42 @@ class predictive_policy {
     if (t != no_handle) detail::prefetch_line(&entries_[t]);
   }
 
-  void evict(handle victim, std::vector<block_id>& evicted) {
-    KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
-    evicted.push_back(entries_[victim].id);
-    remove(victim);
+  /// A miss decided on and not yet written: the block admitted and the victim it displaces, if any.
+  struct admission {
+    handle victim = no_handle;
+    block_id id = no_block;
+    handle parent = no_handle;
+    std::uint32_t last_ms = 0;
+    std::uint32_t request = 0;
+    std::uint16_t tokens = 1;
+    std::uint16_t session = no_session_tag;
+    std::uint8_t context = 0;
+    std::uint8_t flags = 0;
+  };
+  /// Writes the admission decided by the last access, if not yet written. Logically const: every
+  /// observer reads the policy as if it had been written by that access. Never allocates (see access).
+  void settle() const noexcept {
+    if (admitting_) const_cast<predictive_policy*>(this)->admit_decided();
+  }
+  void admit_decided() {
+    admitting_ = false;
+    const admission& d = admission_;
+    if (d.victim != no_handle) remove(d.victim);
+    const handle n = allocate();
+    entry& e = entries_[n];
+    e = entry{};
+    e.id = d.id;
+    e.parent = d.parent;
+    e.last_ms = d.last_ms;
+    e.tokens = d.tokens;
+    e.session = d.session;
+    e.context = d.context;
+    e.flags = d.flags;
+    if (d.parent != no_handle) add_child(d.parent);
+    index_insert(n);
+    ++size_;
+    link(n, d.context, d.request);
+    last_handle_ = n;
   }
 
   /// An entry from the free list (linked through `next`), or a new one.
@@ -945,6 +993,8 @@ class predictive_policy {
   std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
   std::uint32_t request_ = 0;
   bool request_started_ = false;
+  admission admission_{};
+  bool admitting_ = false;          ///< admission_ is decided and not yet written
   block_id last_id_ = no_block;     ///< the block of the previous access (usually the next one's parent)
   handle last_handle_ = no_handle;  ///< and its entry, when resident
   std::uint64_t origin_ms_ = 0;
