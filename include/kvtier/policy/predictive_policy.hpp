@@ -47,7 +47,10 @@
 // but on a fingerprint collision. At an odd capacity the last two sets are kept apart from the lines,
 // without cells, to stay within 64 bytes a block (at 3 and 5 blocks the pool is scanned: no index).
 // `prefetch(id)` (prefetching_policy) starts the lines a reference to `id` will read; a block that
-// becomes its context's oldest starts the lines of the next candidates of its context.
+// becomes its context's oldest starts the lines of the next candidates of its context. An access starts
+// its block's line first and fills the wait with work that does not need it: the writes of the previous
+// miss (decided and reported by that access, written by this one, so every observer reads them done), the
+// sweep and, in tables larger than the caches, the weighing of the victim candidates.
 // Ghosts keep what is learned about a block after it leaves (or is declined): its touch count and
 // sharing for the next classification and its pending outcome. An outcome is resolved when the block is touched again
 // (reuse if within the horizon), when a sweep (one ghost set and a few entries per access) or a victim search finds it
