@@ -113,6 +113,16 @@ class block_trace_builder {
     ++trace_.requests.back().block_count;
   }
 
+  /// add_block for each of `external_ids`, in order.
+  void add_blocks(std::span<const std::uint64_t> external_ids, block_type type = block_type::unknown) {
+    KVTIER_ASSERT(!trace_.requests.empty(), "add_blocks before begin_request");
+    for (const std::uint64_t id : external_ids) {
+      trace_.block_ids.push_back(dense_.try_emplace(id, static_cast<block_id>(dense_.size())).first);
+      trace_.block_types.push_back(type);
+    }
+    trace_.requests.back().block_count += static_cast<std::uint32_t>(external_ids.size());
+  }
+
   void reserve(std::size_t requests, std::size_t blocks) {
     trace_.requests.reserve(requests);
     trace_.block_ids.reserve(blocks);

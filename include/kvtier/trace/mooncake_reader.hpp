@@ -3,10 +3,14 @@
 // one request per line, `{"timestamp": ms, "input_length": tokens, "output_length": tokens,
 // "hash_ids": [int, ...]}` plus optional `"session_id"` (string or integer) and `"turn"`.
 //
-// The file is read in chunks and each line parsed with simdjson's DOM parser (runtime-dispatched
-// SIMD kernels, whole-line validation), so memory stays at one chunk plus the trace itself. Block ids and session ids
-// are remapped dense in first-seen order. Any malformed or truncated line, a missing or mistyped field, or a block
-// count that disagrees with input_length is an input_error naming the file, the 1-based line and the field.
+// A regular file is mapped and parsed in place; other files (pipes) are read in chunks. A line of the
+// usual shape (known keys, plain unsigned integers, strings without escapes or non-ASCII bytes) is read
+// by a direct scanner; any other line goes to simdjson's DOM parser (runtime-dispatched SIMD kernels,
+// whole-line validation), so what a line means and every error it can raise are simdjson's. Memory
+// stays at the trace itself plus the file's pages (released as parsed beyond 64 MiB) or one chunk.
+// Block ids and session ids are remapped dense in first-seen order. Any malformed or truncated line, a
+// missing or mistyped field, or a block count that disagrees with input_length is an input_error
+// naming the file, the 1-based line and the field.
 #include <kvtier/error.hpp>
 #include <kvtier/trace/block_trace.hpp>
 
@@ -14,21 +18,34 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#if __has_include(<sys/mman.h>) && __has_include(<sys/stat.h>) && __has_include(<fcntl.h>) && __has_include(<unistd.h>)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define KVTIER_MOONCAKE_MMAP 1
+#else
+#define KVTIER_MOONCAKE_MMAP 0
+#endif
+
 namespace kvtier {
 
 struct mooncake_read_options {
   std::uint32_t block_tokens = 512;  ///< tokens per hash id; hash_ids must hold ceil(input_length / block_tokens)
   std::size_t chunk_bytes = std::size_t{4} << 20;  ///< read granularity; a longer line grows the buffer
+  bool map_file = true;  ///< map a regular file and parse it in place instead of reading it in chunks
   friend constexpr bool operator==(const mooncake_read_options&, const mooncake_read_options&) = default;
 };
 
@@ -39,64 +56,34 @@ class mooncake_line_parser {
   mooncake_line_parser(std::string file, const mooncake_read_options& options)
       : file_(std::move(file)), block_tokens_(options.block_tokens), builder_(file_, options.block_tokens) {}
 
-  /// Parses one line; `capacity` counts the readable bytes from `line` on (at least size + padding).
-  void parse(const char* line, std::size_t size, [[maybe_unused]] std::size_t capacity, std::uint64_t line_number) {
+  /// Parses one line; `readable` counts the bytes readable from `line` on. A line of the common shape
+  /// is read directly (plain_line); any other goes to simdjson's validating parser, which needs
+  /// simdjson::SIMDJSON_PADDING readable bytes past the line: when `readable` is short of that, the
+  /// line is copied first.
+  void parse(const char* line, std::size_t size, std::size_t readable, std::uint64_t line_number) {
     line_ = line_number;
     field_ = {};
-    KVTIER_ASSERT(capacity >= size + simdjson::SIMDJSON_PADDING, "line buffer without simdjson padding");
-    simdjson::dom::element doc;
-    check(parser_.parse(reinterpret_cast<const std::uint8_t*>(line), size, false).get(doc));
-    simdjson::dom::object object;
-    check(doc.get_object().get(object));
-
-    std::uint64_t timestamp = 0, input_tokens = 0, output_tokens = 0, turn = 0;
-    session_id session = no_session;
-    bool has_timestamp = false, has_input = false, has_hashes = false;
-    hashes_.clear();
-    for (const auto [key, value] : object) {
-      field_ = key;
-      if (key == "timestamp") {
-        timestamp = read_count(value);
-        has_timestamp = true;
-      } else if (key == "input_length") {
-        input_tokens = read_count(value);
-        has_input = true;
-      } else if (key == "output_length") {
-        output_tokens = read_count(value);
-      } else if (key == "hash_ids") {
-        simdjson::dom::array array;
-        check(value.get_array().get(array));
-        for (const simdjson::dom::element element : array) {
-          std::uint64_t id = 0;
-          check(element.get_uint64().get(id));
-          hashes_.push_back(id);
-        }
-        has_hashes = true;
-      } else if (key == "session_id") {
-        session = read_session(value);
-      } else if (key == "turn") {
-        turn = read_count(value);
-      }
-    }
+    line_fields fields;
+    if (!plain_line(line, line + size, fields)) parse_checked(line, size, readable, fields);
     field_ = {};
-    if (!has_timestamp) missing("timestamp");
-    if (!has_input) missing("input_length");
-    if (!has_hashes) missing("hash_ids");
-    if (input_tokens > UINT32_MAX) fail_field("input_length", "too large");
-    if (output_tokens > UINT32_MAX) fail_field("output_length", "too large");
-    if (turn > UINT32_MAX) fail_field("turn", "too large");
-    const std::uint64_t expected = (input_tokens + block_tokens_ - 1) / block_tokens_;
+    if (!fields.has_timestamp) missing("timestamp");
+    if (!fields.has_input) missing("input_length");
+    if (!fields.has_hashes) missing("hash_ids");
+    if (fields.input_tokens > UINT32_MAX) fail_field("input_length", "too large");
+    if (fields.output_tokens > UINT32_MAX) fail_field("output_length", "too large");
+    if (fields.turn > UINT32_MAX) fail_field("turn", "too large");
+    const std::uint64_t expected = (fields.input_tokens + block_tokens_ - 1) / block_tokens_;
     if (hashes_.size() != expected) {
       fail_field("hash_ids", "holds " + std::to_string(hashes_.size()) + " ids but input_length " +
-                                 std::to_string(input_tokens) + " needs " + std::to_string(expected) + " blocks of " +
-                                 std::to_string(block_tokens_) + " tokens");
+                                 std::to_string(fields.input_tokens) + " needs " + std::to_string(expected) +
+                                 " blocks of " + std::to_string(block_tokens_) + " tokens");
     }
 
     // Files number turns from 1 (the derived agent traces do); trace_request::turn counts from 0.
-    const auto zero_based_turn = static_cast<std::uint32_t>(turn == 0 ? 0 : turn - 1);
-    builder_.begin_request(timestamp, static_cast<std::uint32_t>(input_tokens),
-                           static_cast<std::uint32_t>(output_tokens), session, zero_based_turn);
-    for (const std::uint64_t id : hashes_) builder_.add_block(id);
+    const auto zero_based_turn = static_cast<std::uint32_t>(fields.turn == 0 ? 0 : fields.turn - 1);
+    builder_.begin_request(fields.timestamp, static_cast<std::uint32_t>(fields.input_tokens),
+                           static_cast<std::uint32_t>(fields.output_tokens), fields.session, zero_based_turn);
+    builder_.add_blocks(hashes_);
     ++requests_;
   }
 
@@ -105,6 +92,186 @@ class mooncake_line_parser {
   [[nodiscard]] block_trace finish() && { return std::move(builder_).finish(); }
 
  private:
+  /// One line's fields; the block hashes go to hashes_.
+  struct line_fields {
+    std::uint64_t timestamp = 0, input_tokens = 0, output_tokens = 0, turn = 0;
+    session_id session = no_session;
+    bool has_timestamp = false, has_input = false, has_hashes = false;
+  };
+  enum field_index : std::uint8_t {
+    timestamp_field,
+    input_field,
+    output_field,
+    hashes_field,
+    session_field,
+    turn_field
+  };
+
+  /// The common shape of a line, read without simdjson: one object of distinct known keys whose values
+  /// are plain unsigned integers (at most 19 digits, no fraction or exponent), one array of them
+  /// (hash_ids) and, for session_id, an integer or a string without escapes, control or non-ASCII
+  /// bytes. Such a line is valid JSON and means what the validating parser would read. Anything else
+  /// returns false having changed nothing but hashes_, and the line goes to parse_checked.
+  bool plain_line(const char* p, const char* end, line_fields& out) {
+    hashes_.clear();
+    if (p == end || *p != '{') return false;
+    ++p;
+    unsigned seen = 0;
+    std::uint64_t values[6] = {};
+    std::string_view session_text;
+    bool session_is_text = false;
+    for (;;) {
+      skip_blanks(p, end);
+      std::string_view key;
+      if (!plain_string(p, end, key)) return false;
+      skip_blanks(p, end);
+      if (p == end || *p != ':') return false;
+      ++p;
+      skip_blanks(p, end);
+      const int field = known_field(key);
+      if (field < 0 || (seen & (1u << field)) != 0) return false;
+      seen |= 1u << field;
+      if (field == hashes_field) {
+        if (!plain_array(p, end)) return false;
+      } else if (field == session_field && p != end && *p == '"') {
+        if (!plain_string(p, end, session_text)) return false;
+        session_is_text = true;
+      } else if (!plain_count(p, end, values[field])) {
+        return false;
+      }
+      skip_blanks(p, end);
+      if (p == end) return false;
+      if (*p == '}') break;
+      if (*p != ',') return false;
+      ++p;
+    }
+    ++p;
+    skip_blanks(p, end);
+    if (p != end) return false;
+    out.timestamp = values[timestamp_field];
+    out.input_tokens = values[input_field];
+    out.output_tokens = values[output_field];
+    out.turn = values[turn_field];
+    out.has_timestamp = (seen & (1u << timestamp_field)) != 0;
+    out.has_input = (seen & (1u << input_field)) != 0;
+    out.has_hashes = (seen & (1u << hashes_field)) != 0;
+    if ((seen & (1u << session_field)) != 0) {
+      out.session = session_is_text ? session_of('"', session_text) : session_of('#', values[session_field]);
+    }
+    return true;
+  }
+  static int known_field(std::string_view key) noexcept {
+    switch (key.size()) {
+      case 9:
+        return key == "timestamp" ? timestamp_field : -1;
+      case 12:
+        return key == "input_length" ? input_field : -1;
+      case 13:
+        return key == "output_length" ? output_field : -1;
+      case 8:
+        return key == "hash_ids" ? hashes_field : -1;
+      case 10:
+        return key == "session_id" ? session_field : -1;
+      case 4:
+        return key == "turn" ? turn_field : -1;
+      default:
+        return -1;
+    }
+  }
+  static void skip_blanks(const char*& p, const char* end) noexcept {
+    while (p != end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+  }
+  /// A string from its opening quote, without escapes, control or non-ASCII bytes.
+  static bool plain_string(const char*& p, const char* end, std::string_view& out) noexcept {
+    if (p == end || *p != '"') return false;
+    const char* const start = ++p;
+    for (; p != end; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        out = {start, static_cast<std::size_t>(p - start)};
+        ++p;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
+    }
+    return false;
+  }
+  /// An unsigned integer of JSON's grammar with at most 19 digits (so below 2^64), not followed by a
+  /// fraction or an exponent.
+  static bool plain_count(const char*& p, const char* end, std::uint64_t& out) noexcept {
+    const char* const start = p;
+    std::uint64_t value = 0;
+    while (p != end && static_cast<unsigned char>(*p - '0') < 10)
+      value = value * 10 + static_cast<unsigned>(*p++ - '0');
+    const auto digits = static_cast<std::size_t>(p - start);
+    if (digits == 0 || digits > 19 || (digits > 1 && *start == '0')) return false;
+    if (p != end && (*p == '.' || *p == 'e' || *p == 'E')) return false;
+    out = value;
+    return true;
+  }
+  bool plain_array(const char*& p, const char* end) {
+    if (p == end || *p != '[') return false;
+    ++p;
+    skip_blanks(p, end);
+    if (p != end && *p == ']') {
+      ++p;
+      return true;
+    }
+    for (;;) {
+      std::uint64_t id = 0;
+      if (!plain_count(p, end, id)) return false;
+      hashes_.push_back(id);
+      skip_blanks(p, end);
+      if (p == end) return false;
+      if (*p == ']') {
+        ++p;
+        return true;
+      }
+      if (*p != ',') return false;
+      ++p;
+      skip_blanks(p, end);
+    }
+  }
+
+  /// The line through simdjson's DOM parser, which validates all of it and names what is wrong.
+  void parse_checked(const char* line, std::size_t size, std::size_t readable, line_fields& out) {
+    if (readable < size + simdjson::SIMDJSON_PADDING) {
+      padded_.assign(line, size);
+      padded_.resize(size + simdjson::SIMDJSON_PADDING, '\0');
+      line = padded_.data();
+    }
+    simdjson::dom::element doc;
+    check(parser_.parse(reinterpret_cast<const std::uint8_t*>(line), size, false).get(doc));
+    simdjson::dom::object object;
+    check(doc.get_object().get(object));
+    hashes_.clear();
+    for (const auto [key, value] : object) {
+      field_ = key;
+      if (key == "timestamp") {
+        out.timestamp = read_count(value);
+        out.has_timestamp = true;
+      } else if (key == "input_length") {
+        out.input_tokens = read_count(value);
+        out.has_input = true;
+      } else if (key == "output_length") {
+        out.output_tokens = read_count(value);
+      } else if (key == "hash_ids") {
+        simdjson::dom::array array;
+        check(value.get_array().get(array));
+        for (const simdjson::dom::element element : array) {
+          std::uint64_t id = 0;
+          check(element.get_uint64().get(id));
+          hashes_.push_back(id);
+        }
+        out.has_hashes = true;
+      } else if (key == "session_id") {
+        out.session = read_session(value);
+      } else if (key == "turn") {
+        out.turn = read_count(value);
+      }
+    }
+  }
+
   void check(simdjson::error_code error) const {
     if (error != simdjson::SUCCESS) fail(simdjson::error_message(error));
   }
@@ -117,20 +284,24 @@ class mooncake_line_parser {
     return static_cast<std::uint64_t>(real);
   }
   session_id read_session(simdjson::dom::element value) {
-    // Keys are tagged by kind so that the number 7 and the string "7" stay distinct sessions.
-    std::string key;
     std::uint64_t number = 0;
     std::string_view text;
-    if (value.get_uint64().get(number) == simdjson::SUCCESS) {
-      key.push_back('#');
-      key.append(std::to_string(number));
-    } else {
-      check(value.get_string().get(text));
-      key.push_back('"');
-      key.append(text);
-    }
-    const auto [it, inserted] = sessions_.try_emplace(std::move(key), static_cast<session_id>(sessions_.size()));
-    return it->second;
+    if (value.get_uint64().get(number) == simdjson::SUCCESS) return session_of('#', number);
+    check(value.get_string().get(text));
+    return session_of('"', text);
+  }
+  session_id session_of(char kind, std::uint64_t number) {
+    char digits[20];
+    const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), number);
+    return session_of(kind, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+  }
+  /// Keys are tagged by kind so that the number 7 and the string "7" stay distinct sessions.
+  session_id session_of(char kind, std::string_view text) {
+    session_key_.assign(1, kind);
+    session_key_.append(text);
+    const auto it = sessions_.find(session_key_);
+    if (it != sessions_.end()) return it->second;
+    return sessions_.emplace(session_key_, static_cast<session_id>(sessions_.size())).first->second;
   }
   [[noreturn]] void fail(std::string_view what) const { report_input_error({file_, line_, std::string(field_)}, what); }
   [[noreturn]] void fail_field(std::string_view field, std::string_view what) const {
@@ -143,6 +314,8 @@ class mooncake_line_parser {
   simdjson::dom::parser parser_;
   block_trace_builder builder_;
   std::unordered_map<std::string, session_id> sessions_;
+  std::string session_key_;
+  std::string padded_;  ///< a line copied for simdjson, with its padding
   std::vector<std::uint64_t> hashes_;
   std::uint64_t line_ = 0;
   std::uint64_t requests_ = 0;
@@ -163,19 +336,109 @@ struct file_closer {
   void operator()(std::FILE* f) const noexcept { std::fclose(f); }
 };
 
+/// Reserves the trace for a file of `bytes`: JSONL spends about 10 bytes an id and over 128 bytes a
+/// request line; an underestimate costs a reallocation, an overestimate only address space.
+inline void reserve_for_file(mooncake_line_parser& parser, std::uintmax_t bytes) {
+  parser.reserve(static_cast<std::size_t>(bytes / 128), static_cast<std::size_t>(bytes / 10));
+}
+
+/// Parses every line of text[0, size) (readable up to `readable`), counting lines from `line`.
+/// `consumed(offset)` is told, now and then, that the text before `offset` is no longer needed.
+template <class Consumed>
+std::uint64_t parse_lines(mooncake_line_parser& parser, const char* text, std::size_t size, std::size_t readable,
+                          std::uint64_t line, Consumed&& consumed) {
+  constexpr std::size_t report_every = std::size_t{32} << 20;
+  std::size_t next_report = report_every;
+  for (std::size_t start = 0; start < size;) {
+    const void* found = std::memchr(text + start, '\n', size - start);
+    const std::size_t end = found != nullptr ? static_cast<std::size_t>(static_cast<const char*>(found) - text) : size;
+    parse_trimmed_line(parser, text, start, end, readable, ++line);
+    start = end + 1;
+    if (start >= next_report) {
+      consumed(start);
+      next_report = start + report_every;
+    }
+  }
+  return line;
+}
+
+#if KVTIER_MOONCAKE_MMAP
+/// A regular file mapped read-only, or nothing (the file is then read in chunks).
+class mapped_file {
+ public:
+  /// Files up to this size are faulted in at once; larger ones page in as read and out once parsed.
+  static constexpr std::size_t populate_bytes = std::size_t{64} << 20;
+
+  explicit mapped_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat info {};
+    if (::fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size > 0) {
+      size_ = static_cast<std::size_t>(info.st_size);
+      int flags = MAP_PRIVATE;
+#if defined(MAP_POPULATE)
+      if (size_ <= populate_bytes) flags |= MAP_POPULATE;
+#endif
+      void* p = ::mmap(nullptr, size_, PROT_READ, flags, fd, 0);
+      if (p == MAP_FAILED) {
+        size_ = 0;
+      } else {
+        data_ = static_cast<const char*>(p);
+        if (size_ > populate_bytes) static_cast<void>(::madvise(p, size_, MADV_SEQUENTIAL));
+      }
+    }
+    ::close(fd);
+  }
+  mapped_file(const mapped_file&) = delete;
+  mapped_file& operator=(const mapped_file&) = delete;
+  ~mapped_file() {
+    if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
+  }
+
+  [[nodiscard]] const char* data() const noexcept { return data_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  /// Lets the pages wholly before `offset` go (they are re-read from the file if touched again).
+  void release_before(std::size_t offset) const noexcept {
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t bytes = offset / page * page;
+    if (bytes > 0 && size_ > populate_bytes)
+      static_cast<void>(::madvise(const_cast<char*>(data_), bytes, MADV_DONTNEED));
+  }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+#endif
+
 }  // namespace detail
 
 /// Reads a whole Mooncake JSONL trace. Blank lines are skipped; a file without any request is an error.
+/// A regular file is mapped and parsed in place (where the system can map files); anything else, or
+/// with `options.map_file` false, is read in chunks of `options.chunk_bytes`.
 [[nodiscard]] inline block_trace read_mooncake_trace(const std::string& path,
                                                      const mooncake_read_options& options = {}) {
   if (options.block_tokens == 0) report_input_error({path, 0, "block_tokens"}, "must be at least 1");
+#if KVTIER_MOONCAKE_MMAP
+  if (options.map_file) {
+    const detail::mapped_file mapped(path);
+    if (mapped.data() != nullptr) {
+      detail::mooncake_line_parser parser(path, options);
+      detail::reserve_for_file(parser, mapped.size());
+      detail::parse_lines(parser, mapped.data(), mapped.size(), mapped.size(), 0,
+                          [&](std::size_t offset) { mapped.release_before(offset); });
+      if (parser.requests() == 0) report_input_error({path, 0, ""}, "empty trace: no request lines");
+      return std::move(parser).finish();
+    }
+  }
+#endif
   const std::unique_ptr<std::FILE, detail::file_closer> file(std::fopen(path.c_str(), "rb"));
   if (!file) report_input_error({path, 0, ""}, std::string("cannot open: ") + std::strerror(errno));
 
   detail::mooncake_line_parser parser(path, options);
   std::error_code size_error;
   const std::uintmax_t file_bytes = std::filesystem::file_size(path, size_error);
-  if (!size_error) parser.reserve(file_bytes / 256, file_bytes / 10);  // JSONL spends about 10 bytes an id
+  if (!size_error) detail::reserve_for_file(parser, file_bytes);
   // A file smaller than a chunk is read whole into a buffer of its size (one more byte to see its end):
   // a larger buffer would only be zeroed and faulted in.
   std::size_t chunk = options.chunk_bytes < 4096 ? 4096 : options.chunk_bytes;

@@ -91,13 +91,8 @@ namespace detail {
   std::size_t size = 0;
   const std::string text = read_padded_file(path, size);
   mooncake_line_parser parser(path, options);
-  std::uint64_t line = 0;
-  for (std::size_t start = 0; start < size;) {
-    const std::size_t newline = text.find('\n', start);
-    const std::size_t end = newline == std::string::npos || newline > size ? size : newline;
-    detail::parse_trimmed_line(parser, text.data(), start, end, text.size(), ++line);
-    start = end + 1;
-  }
+  reserve_for_file(parser, size);
+  parse_lines(parser, text.data(), size, text.size(), 0, [](std::size_t) {});
   if (parser.requests() == 0) report_input_error({path, 0, ""}, "empty trace: no request lines");
   return std::move(parser).finish();
 }
