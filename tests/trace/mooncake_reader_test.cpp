@@ -63,6 +63,54 @@ TEST(mooncake_reader, small_chunks_give_the_same_trace) {
   EXPECT_EQ(a.requests.size(), 600u);
 }
 
+TEST(mooncake_reader, mapped_and_streamed_files_give_the_same_trace) {
+  std::string many;
+  for (int i = 0; i < 50; ++i) many += small_trace + "\n";
+  const std::string path = write_temp("mapped.jsonl", many + small_trace);  // ends without a newline
+  kvtier::mooncake_read_options streamed;
+  streamed.map_file = false;
+  const auto a = kvtier::read_mooncake_trace(path);
+  const auto b = kvtier::read_mooncake_trace(path, streamed);
+  EXPECT_EQ(a.block_ids, b.block_ids);
+  EXPECT_EQ(a.requests, b.requests);
+  EXPECT_EQ(a.requests.size(), 153u);
+}
+
+// Lines off the direct scanner's path (escapes, non-ASCII, fractions, exponents, duplicate or unknown
+// keys, long numbers) go to the validating parser and mean the same as their plain spelling.
+TEST(mooncake_reader, unusual_spellings_mean_what_json_says) {
+  const std::string plain = write_temp(
+      "plain.jsonl",
+      "{\"timestamp\": 5, \"input_length\": 600, \"output_length\": 2, \"hash_ids\": [9, 8], \"session_id\": "
+      "\"s\u00e9\", \"turn\": 2}\n"
+      "{\"timestamp\": 6, \"input_length\": 1, \"hash_ids\": [12345678901234567890], \"session_id\": 7}\n"
+      "{\"timestamp\": 7, \"input_length\": 1, \"hash_ids\": [0], \"session_id\": \"7\"}\n");
+  const std::string unusual = write_temp(
+      "unusual.jsonl",
+      "{\"timestamp\": 5e0, \"input_length\": 6.0e2, \"output_length\": 2, \"hash_ids\": [9,8], \"session_id\": "
+      "\"s\u00e9\", \"turn\": 1, \"turn\": 2}\n"
+      "{\"t\u0069mestamp\": 6, \"input_length\": 1, \"hash_ids\": [12345678901234567890], \"session_id\": 7, "
+      "\"extra\": null}\n"
+      "\t{ \"timestamp\" :7 ,\"input_length\":1,\"hash_ids\":[ 0 ],\"session_id\":\"7\"} \r\n");
+  const auto a = kvtier::read_mooncake_trace(plain);
+  const auto b = kvtier::read_mooncake_trace(unusual);
+  EXPECT_EQ(a.block_ids, b.block_ids);
+  EXPECT_EQ(a.requests, b.requests);
+  ASSERT_EQ(a.requests.size(), 3u);
+  EXPECT_EQ(a.requests[0].turn, 1u);
+  EXPECT_NE(a.requests[1].session, a.requests[2].session);  // the number 7 and the string "7"
+  EXPECT_EQ(a.unique_blocks, 4u);
+}
+
+TEST(mooncake_reader, numbers_the_scanner_leaves_are_still_checked) {
+  for (const char* bad : {"[01]", "[1.5]", "[-1]", "[1e2]", "[18446744073709551616]", "[1,]", "[1 2]"}) {
+    const std::string path = write_temp("badnumber.jsonl", std::string("{\"timestamp\": 0, \"input_length\": 1, "
+                                                                       "\"hash_ids\": ") +
+                                                               bad + "}");
+    EXPECT_NE(error_of(path).find(path + ":1: "), std::string::npos) << bad << ": " << error_of(path);
+  }
+}
+
 TEST(mooncake_reader, writer_round_trips) {
   const auto trace = kvtier::read_mooncake_trace(write_temp("rt.jsonl", small_trace));
   const auto again = kvtier::read_mooncake_trace(write_temp("rt2.jsonl", kvtier::to_mooncake_jsonl(trace)));

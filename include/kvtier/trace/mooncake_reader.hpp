@@ -17,6 +17,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -201,12 +202,41 @@ class mooncake_line_parser {
   static bool plain_count(const char*& p, const char* end, std::uint64_t& out) noexcept {
     const char* const start = p;
     std::uint64_t value = 0;
-    while (p != end && static_cast<unsigned char>(*p - '0') < 10)
-      value = value * 10 + static_cast<unsigned>(*p++ - '0');
+    if (end - p >= 8 && eight_digits_or_fewer(p, value)) {
+      p += static_cast<std::ptrdiff_t>(value >> 56);  // the digit count, in the top byte
+      value &= (std::uint64_t{1} << 56) - 1;
+    } else {
+      while (p != end && static_cast<unsigned char>(*p - '0') < 10)
+        value = value * 10 + static_cast<unsigned>(*p++ - '0');
+    }
     const auto digits = static_cast<std::size_t>(p - start);
     if (digits == 0 || digits > 19 || (digits > 1 && *start == '0')) return false;
     if (p != end && (*p == '.' || *p == 'e' || *p == 'E')) return false;
     out = value;
+    return true;
+  }
+  /// When p[0, 8) holds at most 7 leading digits, their value with their count in the top byte
+  /// (SWAR: one load, a mask of the non-digit bytes, the digits combined pairwise).
+  static bool eight_digits_or_fewer(const char* p, std::uint64_t& out) noexcept {
+    std::uint64_t chunk = 0;
+    std::memcpy(&chunk, p, sizeof chunk);
+    if constexpr (std::endian::native != std::endian::little) return false;
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    const std::uint64_t digits = chunk - 0x30 * ones;
+    // A byte below '0' wraps (and borrows only into later bytes), one above '9' carries into its top
+    // bit: the first such byte marks the end of the number.
+    const std::uint64_t stop = (digits | (chunk + 0x46 * ones)) & (0x80 * ones);
+    if (stop == 0) return false;  // eight digits or more
+    const int count = std::countr_zero(stop) / 8;
+    if (count == 0) {
+      out = 0;
+      return true;
+    }
+    std::uint64_t v = (digits << (64 - 8 * count)) & (0x0F * ones);  // leading zero bytes before the digits
+    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
+    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
+    v = (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;
+    out = v | (static_cast<std::uint64_t>(count) << 56);
     return true;
   }
   bool plain_array(const char*& p, const char* end) {
