@@ -76,8 +76,8 @@ TEST(mooncake_reader, mapped_and_streamed_files_give_the_same_trace) {
   EXPECT_EQ(a.requests.size(), 153u);
 }
 
-// Lines off the direct scanner's path (escapes, non-ASCII, fractions, exponents, duplicate or unknown
-// keys, long numbers) go to the validating parser and mean the same as their plain spelling.
+// Lines off the direct scanner's path (escapes, non-ASCII bytes, fractions, exponents, duplicate or
+// unknown keys, long numbers) go to the validating parser and mean the same as their plain spelling.
 TEST(mooncake_reader, unusual_spellings_mean_what_json_says) {
   const std::string plain = write_temp(
       "plain.jsonl",
@@ -88,8 +88,8 @@ TEST(mooncake_reader, unusual_spellings_mean_what_json_says) {
   const std::string unusual = write_temp(
       "unusual.jsonl",
       "{\"timestamp\": 5e0, \"input_length\": 6.0e2, \"output_length\": 2, \"hash_ids\": [9,8], \"session_id\": "
-      "\"s\u00e9\", \"turn\": 1, \"turn\": 2}\n"
-      "{\"t\u0069mestamp\": 6, \"input_length\": 1, \"hash_ids\": [12345678901234567890], \"session_id\": 7, "
+      "\"s\\u00e9\", \"turn\": 1, \"turn\": 2}\n"
+      "{\"t\\u0069mestamp\": 6, \"input_length\": 1, \"hash_ids\": [12345678901234567890], \"session_id\": 7, "
       "\"extra\": null}\n"
       "\t{ \"timestamp\" :7 ,\"input_length\":1,\"hash_ids\":[ 0 ],\"session_id\":\"7\"} \r\n");
   const auto a = kvtier::read_mooncake_trace(plain);
