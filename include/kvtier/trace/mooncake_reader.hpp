@@ -161,23 +161,15 @@ class mooncake_line_parser {
     }
     return true;
   }
+  /// The keys a line may hold, in field_index order; both parsers name fields through this one list.
+  static constexpr std::string_view field_names[] = {"timestamp", "input_length", "output_length",
+                                                     "hash_ids",  "session_id",   "turn"};
+  /// The field_index of `key`, or -1 for a key the format does not define.
   static int known_field(std::string_view key) noexcept {
-    switch (key.size()) {
-      case 9:
-        return key == "timestamp" ? timestamp_field : -1;
-      case 12:
-        return key == "input_length" ? input_field : -1;
-      case 13:
-        return key == "output_length" ? output_field : -1;
-      case 8:
-        return key == "hash_ids" ? hashes_field : -1;
-      case 10:
-        return key == "session_id" ? session_field : -1;
-      case 4:
-        return key == "turn" ? turn_field : -1;
-      default:
-        return -1;
+    for (std::size_t i = 0; i < std::size(field_names); ++i) {
+      if (key == field_names[i]) return static_cast<int>(i);
     }
+    return -1;
   }
   static void skip_blanks(const char*& p, const char* end) noexcept {
     while (p != end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
@@ -277,27 +269,37 @@ class mooncake_line_parser {
     hashes_.clear();
     for (const auto [key, value] : object) {
       field_ = key;
-      if (key == "timestamp") {
-        out.timestamp = read_count(value);
-        out.has_timestamp = true;
-      } else if (key == "input_length") {
-        out.input_tokens = read_count(value);
-        out.has_input = true;
-      } else if (key == "output_length") {
-        out.output_tokens = read_count(value);
-      } else if (key == "hash_ids") {
-        simdjson::dom::array array;
-        check(value.get_array().get(array));
-        for (const simdjson::dom::element element : array) {
-          std::uint64_t id = 0;
-          check(element.get_uint64().get(id));
-          hashes_.push_back(id);
+      switch (known_field(key)) {
+        case timestamp_field:
+          out.timestamp = read_count(value);
+          out.has_timestamp = true;
+          break;
+        case input_field:
+          out.input_tokens = read_count(value);
+          out.has_input = true;
+          break;
+        case output_field:
+          out.output_tokens = read_count(value);
+          break;
+        case hashes_field: {
+          simdjson::dom::array array;
+          check(value.get_array().get(array));
+          for (const simdjson::dom::element element : array) {
+            std::uint64_t id = 0;
+            check(element.get_uint64().get(id));
+            hashes_.push_back(id);
+          }
+          out.has_hashes = true;
+          break;
         }
-        out.has_hashes = true;
-      } else if (key == "session_id") {
-        out.session = read_session(value);
-      } else if (key == "turn") {
-        out.turn = read_count(value);
+        case session_field:
+          out.session = read_session(value);
+          break;
+        case turn_field:
+          out.turn = read_count(value);
+          break;
+        default:  // a key the format does not define is ignored
+          break;
       }
     }
   }
