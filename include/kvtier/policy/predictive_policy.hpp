@@ -178,8 +178,7 @@ class predictive_policy {
     sweep(now);
     // A miss needs the candidates' densities, which do not depend on the line; a hit wastes a few
     // cached reads (in a table that stays in the caches there is no wait to fill: they are weighed later).
-    const bool weighed = next_line_ && size_ >= params_.capacity_blocks;
-    if (weighed) weigh_candidates(now);
+    if (next_line_ && size_ >= params_.capacity_blocks) weigh_candidates(now);
     const handle h = find(a.id);
     // A block named as its own parent (a request that repeats it) has no parent entry: counting it as
     // its own resident child would free its entry twice when it leaves.
@@ -211,13 +210,9 @@ class predictive_policy {
         !known.seen || session == no_session_tag || known.session == no_session_tag || known.session == session;
     if (parent != no_handle) note_child(parent, a.id, session);
     facts.shared = known.shared;
-    std::size_t learned = contexts;  // the context whose densities the block's outcome changes, if any
     if (known.seen) {
       facts.gap_ms = now - known.last_ms;
-      if (known.pending) {
-        learn(known.context, facts.gap_ms);
-        learned = known.context;
-      }
+      if (known.pending) learn(known.context, facts.gap_ms);
       if (!facts.shared) request_gap_ms_ = facts.gap_ms;
     } else {
       facts.gap_ms = request_gap_ms_;
@@ -253,10 +248,10 @@ class predictive_policy {
     bool admit = a.parent == no_block || parent != no_handle;
     handle victim = no_handle;
     if (admit && size_ >= params_.capacity_blocks) {
-      victim = weighed ? weighed_victim(now, learned) : choose_victim(now, true);
+      victim = choose_victim(now, true);
       KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
       // Admitting at the cost of the block's own parent would leave it unreachable: decline instead.
-      admit = victim != parent && !(params_.admission && density_of(context, 0, tokens) < density(victim, now));
+      admit = victim != parent && !(params_.admission && density_of(context, 0, tokens) < victim_density_);
     }
     if (!admit) {
       put_ghost(a.id, now, static_cast<std::uint8_t>(context), flags);
@@ -319,7 +314,7 @@ class predictive_policy {
   }
   /// Mean gap to reuse (ms) among the successes of `context`.
   [[nodiscard]] double mean_gap_ms(context_id context) const noexcept {
-    return gaps_[context].weighted_after[0] / gaps_[context].after[0];
+    return gaps(context).weighted_after[0] / gaps(context).after[0];
   }
   /// The block a miss would evict now (no_block when empty), without changing anything.
   [[nodiscard]] block_id victim() const noexcept {
@@ -393,6 +388,7 @@ class predictive_policy {
     std::array<double, max_gap_bins> count{};               ///< reuses by gap bin, with forgetting
     std::array<double, max_gap_bins + 1> after{};           ///< count summed over bins k and above
     std::array<double, max_gap_bins + 1> weighted_after{};  ///< and weighted by bin middles (ms)
+    bool summed = false;                                    ///< after and weighted_after are current
   };
 
   static Classifier make_classifier(const taxonomy_classifier_params& params) {
@@ -557,7 +553,7 @@ class predictive_policy {
   /// a replaced ghost still waiting for its outcome counts as not reused.
   void put_ghost(block_id id, std::uint32_t last_ms, std::uint8_t context, std::uint8_t flags) noexcept {
     if (ghost_sets_ == 0) {
-      if (flags & pending_flag) predictor_.observe(context, false);
+      if (flags & pending_flag) observe(context, false);
       return;
     }
     ghost_set& set = set_of(id);
@@ -575,7 +571,7 @@ class predictive_policy {
         way = w;
       }
     }
-    if (pending_ghost(set.packed[way])) predictor_.observe(ghost_context(set.packed[way]), false);
+    if (pending_ghost(set.packed[way])) observe(ghost_context(set.packed[way]), false);
     const std::uint32_t last_tick = (last_ms >> ghost_tick_shift) & ghost_time_mask;
     const std::uint32_t touches = std::clamp<std::uint32_t>(flags / touch_unit, 1, max_touches);
     set.tag[way] = fingerprint(id);
@@ -591,10 +587,14 @@ class predictive_policy {
     const std::uint32_t horizon_ticks = static_cast<std::uint32_t>(params_.horizon_ms >> ghost_tick_shift);
     if (ghost_sets_ != 0) {
       ghost_set& set = set_at(sweep_ghost_);
-      for (std::uint32_t& packed : set.packed) {
-        if (pending_ghost(packed) && ((tick - (packed & ghost_time_mask)) & ghost_time_mask) > horizon_ticks) {
-          predictor_.observe(ghost_context(packed), false);
-          packed &= ~(1U << 31);
+      std::uint32_t pending = 0;  // most sets have no outcome to resolve: one test of all eight
+      for (const std::uint32_t packed : set.packed) pending |= packed;
+      if (pending_ghost(pending)) {
+        for (std::uint32_t& packed : set.packed) {
+          if (pending_ghost(packed) && ((tick - (packed & ghost_time_mask)) & ghost_time_mask) > horizon_ticks) {
+            observe(ghost_context(packed), false);
+            packed &= ~(1U << 31);
+          }
         }
       }
       sweep_ghost_ = sweep_ghost_ + 1 == ghost_sets_ ? 0 : sweep_ghost_ + 1;
@@ -604,7 +604,7 @@ class predictive_policy {
       entry& e = entries_[sweep_entry_++];
       if ((e.flags & (pending_flag | resident_flag)) == (pending_flag | resident_flag) &&
           now - e.last_ms > params_.horizon_ms) {
-        predictor_.observe(e.context, false);
+        observe(e.context, false);
         e.flags &= static_cast<std::uint8_t>(~pending_flag);
       }
     }
@@ -623,22 +623,31 @@ class predictive_policy {
 
   void learn(std::uint8_t context, std::uint64_t gap_ms) noexcept {
     const bool reused = gap_ms <= params_.horizon_ms;
-    predictor_.observe(context, reused);
+    observe(context, reused);
     if (!reused) return;
     gap_histogram& h = gaps_[context];
-    for (std::size_t k = 0; k < gap_bins_; ++k) h.count[k] *= params_.forgetting;
+    const double forgetting = params_.forgetting;
+    const std::size_t bins = gap_bins_;
+    for (std::size_t k = 0; k < bins; ++k) h.count[k] *= forgetting;
     h.count[bin_of(gap_ms)] += 1.0;
-    refresh_gaps(context);
+    h.summed = false;
+  }
+  /// Context `context`'s gap law with its suffix sums current: they are summed again on the first read
+  /// after the counts change (several reuses are often learned between two reads).
+  [[nodiscard]] const gap_histogram& gaps(std::size_t context) const noexcept {
+    if (!gaps_[context].summed) const_cast<predictive_policy*>(this)->refresh_gaps(context);
+    return gaps_[context];
   }
 
   /// Suffix sums of a context's gap histogram: reuses (and their gaps) in bins k and above.
   void refresh_gaps(std::size_t context) noexcept {
     gap_histogram& h = gaps_[context];
+    h.summed = true;
     double after = 0.0;
     double weighted = 0.0;
     for (std::size_t k = gap_bins_; k-- > 0;) {
       after += h.count[k];
-      weighted += h.count[k] * (bin_low_ms(k) + bin_high_ms(k)) / 2.0;
+      weighted += h.count[k] * bin_middle_ms(k);
       h.after[k] = after;
       h.weighted_after[k] = weighted;
     }
@@ -650,16 +659,31 @@ class predictive_policy {
   static constexpr std::size_t bin_of(std::uint64_t gap_ms) noexcept {
     return static_cast<std::size_t>(std::bit_width(gap_ms));
   }
-  static constexpr double bin_low_ms(std::size_t k) noexcept {
-    return k == 0 ? 0.0 : static_cast<double>(std::uint64_t{1} << (k - 1));
-  }
-  static constexpr double bin_high_ms(std::size_t k) noexcept {
-    return k == 0 ? 0.0 : static_cast<double>(std::uint64_t{1} << k);
-  }
+  static constexpr double bin_low_ms(std::size_t k) noexcept { return bin_bounds[k].low; }
+  static constexpr double bin_high_ms(std::size_t k) noexcept { return bin_bounds[k].high; }
+  static constexpr double bin_middle_ms(std::size_t k) noexcept { return bin_bounds[k].middle; }
+  struct bin_bound {
+    double low = 0.0;
+    double high = 0.0;
+    double middle = 0.0;
+  };
+  static constexpr std::array<bin_bound, max_gap_bins> bin_bounds = [] {
+    std::array<bin_bound, max_gap_bins> bounds{};
+    for (std::size_t k = 1; k < max_gap_bins; ++k) {
+      const auto low = static_cast<double>(std::uint64_t{1} << (k - 1));
+      const auto high = static_cast<double>(std::uint64_t{1} << k);
+      bounds[k] = {low, high, (low + high) / 2.0};
+    }
+    return bounds;
+  }();
 
   [[nodiscard]] double density(handle h, std::uint32_t now) const noexcept {
     const entry& e = entries_[h];
-    if (e.parent != no_handle && !(entries_[e.parent].flags & resident_flag)) return unreachable;
+    // Without departed parents every parent is resident: the parent's entry, often not in the caches,
+    // is read only when some are kept.
+    if (departed_parents_ != 0 && e.parent != no_handle && !(entries_[e.parent].flags & resident_flag)) {
+      return unreachable;
+    }
     return density_of(e.context, now - e.last_ms, e.tokens);
   }
   [[nodiscard]] double density_of(std::size_t context, std::uint32_t idle_ms, std::uint16_t tokens) const noexcept {
@@ -667,7 +691,7 @@ class predictive_policy {
     // Idle past the horizon's octave: no reuse left to expect; such blocks rank below every live
     // one and among themselves by recency (longest idle first), as LRU would order them.
     if (k >= gap_bins_) return -static_cast<double>(idle_ms);
-    const gap_histogram& h = gaps_[context];
+    const gap_histogram& h = gaps(context);
     // Reuses still to come at this age: the bins above, and the part of this bin past the age
     // (gaps spread evenly within a bin), each at its bin's middle (this bin's: halfway to its end).
     const double age = static_cast<double>(idle_ms);
@@ -682,61 +706,84 @@ class predictive_policy {
     return static_cast<double>(tokens) * live / wait;
   }
 
+  /// An outcome of `context` learned: its prediction changes, and so may its candidate's density.
+  void observe(std::size_t context, bool reused) noexcept {
+    predictor_.observe(static_cast<context_id>(context), reused);
+    fresh_[context] = false;
+  }
+  /// The oldest block of `context` is now `h` (no_handle: none): its candidate changes.
+  void set_tail(std::size_t context, handle h) noexcept {
+    tail_[context] = h;
+    fresh_[context] = false;
+    const std::uint64_t bit = std::uint64_t{1} << (context % 64);
+    if (h == no_handle) {
+      listing_[context / 64] &= ~bit;
+    } else {
+      listing_[context / 64] |= bit;
+    }
+  }
+
   /// The least dense of the contexts' oldest blocks. Only blocks that end a resident chain (no resident
   /// child) are listed, so the victim always ends its chain and chains shrink from their ends. When
   /// `resolve`, a candidate idle past the horizon with its outcome pending records it as not reused.
-  /// `weighed`: the candidates' densities computed earlier in the same access (weigh_candidates), valid
-  /// but for context `learned`, whose outcome was learned since, and contexts whose candidate the
-  /// search resolves (each changes only its own context's prediction, so the victim is the same).
-  [[nodiscard]] handle choose_victim(std::uint32_t now, bool resolve,
-                                     const std::array<double, contexts>* weighed = nullptr,
-                                     std::size_t learned = contexts) noexcept {
+  /// A candidate's density depends on the time, its context's law and prediction, and its own entry
+  /// and its parent's residency; the densities are kept from one decision to the next at the same time
+  /// (the blocks of a request share it) and recomputed only for the contexts where one of those changed
+  /// (observe, set_tail, and remove of a parent), so they are exactly the densities computed afresh.
+  [[nodiscard]] handle choose_victim(std::uint32_t now, bool resolve) noexcept {
+    keep_densities_at(now);
     handle best = no_handle;
     double best_density = 0.0;
-    for (std::size_t c = 0; c < contexts; ++c) {
+    for_each_listing([&](std::size_t c) {
       const handle candidate = tail_[c];
-      if (candidate == no_handle) continue;
       entry& e = entries_[candidate];
       KVTIER_ASSERT(e.resident_children == 0, "only chain ends are listed");
-      bool changed = weighed == nullptr || c == learned;
+      KVTIER_ASSERT(e.context == c, "a context lists its own blocks");
       if (resolve && (e.flags & pending_flag) && now - e.last_ms > params_.horizon_ms) {
-        predictor_.observe(e.context, false);
+        observe(c, false);
         e.flags &= static_cast<std::uint8_t>(~pending_flag);
-        changed = true;
       }
-      const double d = changed ? density(candidate, now) : (*weighed)[c];
+      if (!fresh_[c]) {
+        candidate_density_[c] = density(candidate, now);
+        fresh_[c] = true;
+      }
+      const double d = candidate_density_[c];
       if (best == no_handle || d < best_density) {
         best = candidate;
         best_density = d;
       }
+    });
+    if (best == no_handle && size_ != 0) {
+      best = any_resident(resolve);
+      best_density = density(best, now);
     }
-    return best != no_handle || size_ == 0 ? best : any_resident(resolve);
+    victim_density_ = best_density;
+    return best;
   }
 
-  /// The density of each context's oldest block (its victim candidate) now, in `weights_`, the least
-  /// dense of them, and whether a victim search would resolve the outcome of any.
+  /// Kept densities are of one time: another time makes them all stale.
+  void keep_densities_at(std::uint32_t now) noexcept {
+    if (fresh_ms_ == now) return;
+    fresh_.fill(false);
+    fresh_ms_ = now;
+  }
+  /// The densities of the contexts' candidates now, for choose_victim: computed while a home line loads.
   void weigh_candidates(std::uint32_t now) noexcept {
-    weighed_best_ = no_handle;
-    weighed_resolves_ = false;
-    for (std::size_t c = 0; c < contexts; ++c) {
-      const handle candidate = tail_[c];
-      if (candidate == no_handle) continue;
-      const entry& e = entries_[candidate];
-      weighed_resolves_ |= (e.flags & pending_flag) && now - e.last_ms > params_.horizon_ms;
-      const double d = density(candidate, now);
-      weights_[c] = d;
-      if (weighed_best_ == no_handle || d < weighed_best_density_) {
-        weighed_best_ = candidate;
-        weighed_best_density_ = d;
+    keep_densities_at(now);
+    for_each_listing([&](std::size_t c) {
+      if (fresh_[c]) return;
+      candidate_density_[c] = density(tail_[c], now);
+      fresh_[c] = true;
+    });
+  }
+  /// Calls f(c) for each context with a listed block, in increasing order.
+  template <class F>
+  void for_each_listing(F&& f) const {
+    for (std::size_t word = 0; word < listing_.size(); ++word) {
+      for (std::uint64_t bits = listing_[word]; bits != 0; bits &= bits - 1) {
+        f(word * 64 + static_cast<std::size_t>(std::countr_zero(bits)));
       }
     }
-  }
-  /// choose_victim(now, true) after weigh_candidates in the same access: the victim weighed, unless the
-  /// search has an outcome to resolve or context `learned` has learned one since and has a candidate.
-  [[nodiscard]] handle weighed_victim(std::uint32_t now, std::size_t learned) noexcept {
-    const bool unchanged = !weighed_resolves_ && (learned == contexts || tail_[learned] == no_handle);
-    if (!unchanged || weighed_best_ == no_handle) return choose_victim(now, true, &weights_, learned);
-    return weighed_best_;
   }
 
   /// A resident block, for when no block ends a chain: every resident block then has a resident child,
@@ -763,9 +810,16 @@ class predictive_policy {
   /// evictions before it goes, enough to cover a DRAM miss (one eviction can take less). Each entry
   /// read here was started by an earlier call, one block further from the end, and the lines of
   /// blocks already covered are cached, so a call costs a few cached reads.
+  /// A chain is cut from its end, so `t`'s parent is often the victim after `t`, and becomes a
+  /// candidate only when `t` leaves: its lines are started now, one eviction ahead, and its own
+  /// parent's entry, which the same start reads when that parent's turn comes.
   static constexpr std::size_t candidate_lookahead = 4;
   void prefetch_candidate(handle t) const noexcept {
     if (!next_line_) return;  // a table that stays in the caches: nothing to start
+    if (const handle p = entries_[t].parent; p != no_handle) {
+      prefetch(entries_[p].id);
+      if (entries_[p].parent != no_handle) detail::prefetch_line(&entries_[entries_[p].parent]);
+    }
     for (std::size_t k = 0; k < candidate_lookahead && t != no_handle; ++k) {
       const entry& v = entries_[t];
       prefetch(v.id);
@@ -837,6 +891,11 @@ class predictive_policy {
   /// stay valid; those children are unreachable and go first.
   void remove(handle h) noexcept {
     entry& e = entries_[h];
+    // Its resident children, unreachable from now on, may be candidates.
+    if (e.resident_children != 0) {
+      fresh_.fill(false);
+      ++departed_parents_;
+    }
     if (ghost_sets_ != 0) detail::prefetch_line(&set_of(e.id));
     if (cursor_[e.context] == h) cursor_[e.context] = e.prev;
     unlink(h);
@@ -863,6 +922,7 @@ class predictive_policy {
     if (p.flags & resident_flag) {
       relink(parent);
     } else {
+      --departed_parents_;
       release(parent);
     }
   }
@@ -881,7 +941,7 @@ class predictive_policy {
       if (a.next != no_handle) {
         entries_[a.next].prev = h;
       } else {
-        tail_[context] = h;
+        set_tail(context, h);
       }
       a.next = h;
     } else {
@@ -890,7 +950,7 @@ class predictive_policy {
       if (head_[context] != no_handle) {
         entries_[head_[context]].prev = h;
       } else {
-        tail_[context] = h;
+        set_tail(context, h);
       }
       head_[context] = h;
     }
@@ -931,7 +991,7 @@ class predictive_policy {
     if (e.next != no_handle) {
       entries_[e.next].prev = h;
     } else {
-      tail_[c] = h;
+      set_tail(c, h);
       prefetch_candidate(h);
     }
     if (newer != no_handle) {
@@ -955,7 +1015,7 @@ class predictive_policy {
     if (e.next != no_handle) {
       entries_[e.next].prev = e.prev;
     } else {
-      tail_[c] = e.prev;
+      set_tail(c, e.prev);
       if (e.prev != no_handle) prefetch_candidate(e.prev);
     }
     e.prev = no_handle;
@@ -985,13 +1045,15 @@ class predictive_policy {
   std::size_t cycle_hand_ = 0;     ///< where any_resident() looks next
   std::array<handle, contexts> head_{};
   std::array<handle, contexts> tail_{};
+  std::array<std::uint64_t, (contexts + 63) / 64> listing_{};  ///< contexts with a listed block (a tail)
   std::array<handle, contexts> cursor_{};
   std::array<std::uint32_t, contexts> cursor_request_{};
   std::array<gap_histogram, contexts> gaps_{};
-  std::array<double, contexts> weights_{};  ///< candidates' densities, weighed while a home line loads
-  handle weighed_best_ = no_handle;         ///< and the least dense candidate among them
-  double weighed_best_density_ = 0.0;
-  bool weighed_resolves_ = false;  ///< some candidate has an outcome to resolve
+  std::array<double, contexts> candidate_density_{};  ///< each context's candidate's density at fresh_ms_
+  std::array<bool, contexts> fresh_{};                ///< where candidate_density_ is current
+  std::uint32_t fresh_ms_ = 0;
+  double victim_density_ = 0.0;       ///< the density of the block choose_victim chose
+  std::size_t departed_parents_ = 0;  ///< entries kept for departed parents of resident blocks
   std::size_t gap_bins_ = 0;
   std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
   std::uint32_t request_ = 0;
