@@ -251,7 +251,7 @@ class predictive_policy {
       victim = choose_victim(now, true);
       KVTIER_ASSERT(victim != no_handle, "a full cache has a victim");
       // Admitting at the cost of the block's own parent would leave it unreachable: decline instead.
-      admit = victim != parent && !(params_.admission && density_of(context, 0, tokens) < victim_density_);
+      admit = victim != parent && !(params_.admission && new_block_density(context, tokens) < victim_density_);
     }
     if (!admit) {
       put_ghost(a.id, now, static_cast<std::uint8_t>(context), flags);
@@ -710,10 +710,22 @@ class predictive_policy {
   void observe(std::size_t context, bool reused) noexcept {
     predictor_.observe(static_cast<context_id>(context), reused);
     fresh_[context] = false;
+    fresh_new_[context] = false;
+  }
+  /// The density of a block of `context` and `tokens` just touched, which admission weighs: kept per
+  /// context until its prediction or law changes (a request's new blocks share context and size).
+  [[nodiscard]] double new_block_density(std::size_t context, std::uint16_t tokens) noexcept {
+    if (!fresh_new_[context] || new_tokens_[context] != tokens) {
+      new_density_[context] = density_of(context, 0, tokens);
+      new_tokens_[context] = tokens;
+      fresh_new_[context] = true;
+    }
+    return new_density_[context];
   }
   /// The oldest block of `context` is now `h` (no_handle: none): its candidate changes.
   void set_tail(std::size_t context, handle h) noexcept {
     tail_[context] = h;
+    tail_ms_[context] = h == no_handle ? 0 : entries_[h].last_ms;
     fresh_[context] = false;
     const std::uint64_t bit = std::uint64_t{1} << (context % 64);
     if (h == no_handle) {
@@ -736,12 +748,12 @@ class predictive_policy {
     double best_density = 0.0;
     for_each_listing([&](std::size_t c) {
       const handle candidate = tail_[c];
-      entry& e = entries_[candidate];
-      KVTIER_ASSERT(e.resident_children == 0, "only chain ends are listed");
-      KVTIER_ASSERT(e.context == c, "a context lists its own blocks");
-      if (resolve && (e.flags & pending_flag) && now - e.last_ms > params_.horizon_ms) {
+      KVTIER_ASSERT(entries_[candidate].resident_children == 0, "only chain ends are listed");
+      KVTIER_ASSERT(entries_[candidate].context == c, "a context lists its own blocks");
+      KVTIER_ASSERT(entries_[candidate].last_ms == tail_ms_[c], "a candidate's last touch is kept beside it");
+      if (resolve && now - tail_ms_[c] > params_.horizon_ms && (entries_[candidate].flags & pending_flag)) {
         observe(c, false);
-        e.flags &= static_cast<std::uint8_t>(~pending_flag);
+        entries_[candidate].flags &= static_cast<std::uint8_t>(~pending_flag);
       }
       if (!fresh_[c]) {
         candidate_density_[c] = density(candidate, now);
@@ -1045,6 +1057,7 @@ class predictive_policy {
   std::size_t cycle_hand_ = 0;     ///< where any_resident() looks next
   std::array<handle, contexts> head_{};
   std::array<handle, contexts> tail_{};
+  std::array<std::uint32_t, contexts> tail_ms_{};              ///< the last touch of each tail
   std::array<std::uint64_t, (contexts + 63) / 64> listing_{};  ///< contexts with a listed block (a tail)
   std::array<handle, contexts> cursor_{};
   std::array<std::uint32_t, contexts> cursor_request_{};
@@ -1052,7 +1065,10 @@ class predictive_policy {
   std::array<double, contexts> candidate_density_{};  ///< each context's candidate's density at fresh_ms_
   std::array<bool, contexts> fresh_{};                ///< where candidate_density_ is current
   std::uint32_t fresh_ms_ = 0;
-  double victim_density_ = 0.0;       ///< the density of the block choose_victim chose
+  double victim_density_ = 0.0;                 ///< the density of the block choose_victim chose
+  std::array<double, contexts> new_density_{};  ///< new_block_density of new_tokens_, where fresh_new_
+  std::array<std::uint16_t, contexts> new_tokens_{};
+  std::array<bool, contexts> fresh_new_{};
   std::size_t departed_parents_ = 0;  ///< entries kept for departed parents of resident blocks
   std::size_t gap_bins_ = 0;
   std::uint64_t request_gap_ms_ = touch_facts::no_gap;  ///< gap of the request's reused, unshared prefix
