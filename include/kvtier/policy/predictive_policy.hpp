@@ -158,6 +158,7 @@ class predictive_policy {
     bare_sets_.assign(bare, ghost_set{});
     cells_ = lines_.size() * cells_per_line;
     next_line_ = lines_.size() * sizeof(line) >= next_line_bytes;
+    sets_apart_ = ghost_sets_ != 0 && lines_.size() != ghost_sets_;
     key_bits_ = payload_bits - handle_bits_for(params.capacity_blocks);
   }
 
@@ -296,12 +297,13 @@ class predictive_policy {
   void prefetch(block_id id) const noexcept {
     if (cells_ != 0) {
       const std::size_t i = home(id);
-      detail::prefetch_line(&lines_[i / cells_per_line]);
-      if (next_line_ && i % cells_per_line >= cells_per_line / 2 && i / cells_per_line + 1 < lines_.size()) {
-        detail::prefetch_line(&lines_[i / cells_per_line + 1]);
+      const line* const home_line = lines_.data() + i / cells_per_line;
+      detail::prefetch_line(home_line);
+      if (next_line_ && i % cells_per_line >= cells_per_line / 2 && i + cells_per_line < cells_) {
+        detail::prefetch_line(home_line + 1);
       }
     }
-    if (lines_.size() != ghost_sets_ && ghost_sets_ != 0) detail::prefetch_line(&set_at(set_index(id)));
+    if (sets_apart_) detail::prefetch_line(&set_at(set_index(id)));
   }
   [[nodiscard]] std::size_t size() const noexcept {
     return size_ + (admitting_ && admission_.victim == no_handle ? 1 : 0);
@@ -599,15 +601,19 @@ class predictive_policy {
       }
       sweep_ghost_ = sweep_ghost_ + 1 == ghost_sets_ ? 0 : sweep_ghost_ + 1;
     }
-    for (std::size_t i = 0; i < sweep_entries_ && !entries_.empty(); ++i) {
-      if (sweep_entry_ >= entries_.size()) sweep_entry_ = 0;
-      entry& e = entries_[sweep_entry_++];
+    const std::size_t pool = entries_.size();
+    if (pool == 0) return;
+    std::size_t next = sweep_entry_;
+    for (std::size_t left = sweep_entries_; left != 0; --left) {
+      if (next >= pool) next = 0;
+      entry& e = entries_[next++];
       if ((e.flags & (pending_flag | resident_flag)) == (pending_flag | resident_flag) &&
           now - e.last_ms > params_.horizon_ms) {
         observe(e.context, false);
         e.flags &= static_cast<std::uint8_t>(~pending_flag);
       }
     }
+    sweep_entry_ = next;
   }
 
   void note_child(handle parent, block_id child, std::uint16_t session) noexcept {
@@ -816,29 +822,32 @@ class predictive_policy {
   }
 
   /// `t` has just become the oldest block of its context, a victim candidate from the next decision
-  /// on. Start the loads that weighing and evicting a candidate need (its parent's entry, its index
-  /// cell and ghost set) for the `candidate_lookahead` oldest blocks of the context, and the entry of
-  /// the next one: when one context supplies every victim, a block's lines are started that many
-  /// evictions before it goes, enough to cover a DRAM miss (one eviction can take less). Each entry
-  /// read here was started by an earlier call, one block further from the end, and the lines of
-  /// blocks already covered are cached, so a call costs a few cached reads.
+  /// on. The loads that weighing and evicting a candidate need (its index cell and ghost set, its
+  /// parent's entry) are started for the `candidate_lookahead` oldest blocks of the context: when one
+  /// context supplies every victim, a block's lines are started that many evictions before it goes,
+  /// enough to cover a DRAM miss (one eviction can take less). The window moves by one block at a time,
+  /// so each call starts the block that enters it (and the entry of the one after); the walk to it
+  /// reads entries an earlier call started. `t` itself was started as a block of the window or as the
+  /// parent of the previous oldest (below), or was just touched (a list that was empty).
   /// A chain is cut from its end, so `t`'s parent is often the victim after `t`, and becomes a
   /// candidate only when `t` leaves: its lines are started now, one eviction ahead, and its own
   /// parent's entry, which the same start reads when that parent's turn comes.
   static constexpr std::size_t candidate_lookahead = 4;
   void prefetch_candidate(handle t) const noexcept {
     if (!next_line_) return;  // a table that stays in the caches: nothing to start
-    if (const handle p = entries_[t].parent; p != no_handle) {
-      prefetch(entries_[p].id);
-      if (entries_[p].parent != no_handle) detail::prefetch_line(&entries_[entries_[p].parent]);
+    const entry& oldest = entries_[t];
+    if (oldest.parent != no_handle) {
+      const entry& p = entries_[oldest.parent];
+      prefetch(p.id);
+      if (p.parent != no_handle) detail::prefetch_line(&entries_[p.parent]);
     }
-    for (std::size_t k = 0; k < candidate_lookahead && t != no_handle; ++k) {
-      const entry& v = entries_[t];
-      prefetch(v.id);
-      if (v.parent != no_handle) detail::prefetch_line(&entries_[v.parent]);
-      t = v.prev;
-    }
-    if (t != no_handle) detail::prefetch_line(&entries_[t]);
+    handle u = oldest.prev;
+    for (std::size_t k = 2; k < candidate_lookahead && u != no_handle; ++k) u = entries_[u].prev;
+    if (u == no_handle) return;
+    const entry& entering = entries_[u];
+    prefetch(entering.id);
+    if (entering.parent != no_handle) detail::prefetch_line(&entries_[entering.parent]);
+    if (entering.prev != no_handle) detail::prefetch_line(&entries_[entering.prev]);
   }
 
   /// A miss decided on and not yet written: the block admitted and the victim it displaces, if any.
@@ -1048,6 +1057,7 @@ class predictive_policy {
   /// line takes a pipelined decision from about 96 to 72 ns.
   static constexpr std::size_t next_line_bytes = std::size_t{8} << 20;
   bool next_line_ = false;
+  bool sets_apart_ = false;     ///< some ghost sets lie outside the lines of their blocks' home cells
   std::uint32_t key_bits_ = 0;  ///< bits of each index cell holding a fingerprint of its entry's id
   std::size_t ghost_sets_ = 0;
   std::size_t size_ = 0;
