@@ -107,15 +107,12 @@ class block_trace_builder {
   }
 
   void add_block(std::uint64_t external_id, block_type type = block_type::unknown) {
-    KVTIER_ASSERT(!trace_.requests.empty(), "add_block before begin_request");
-    trace_.block_ids.push_back(dense_.try_emplace(external_id, static_cast<block_id>(dense_.size())).first);
-    trace_.block_types.push_back(type);
-    ++trace_.requests.back().block_count;
+    add_blocks(std::span<const std::uint64_t>(&external_id, 1), type);
   }
 
   /// add_block for each of `external_ids`, in order.
   void add_blocks(std::span<const std::uint64_t> external_ids, block_type type = block_type::unknown) {
-    KVTIER_ASSERT(!trace_.requests.empty(), "add_blocks before begin_request");
+    KVTIER_ASSERT(!trace_.requests.empty(), "add_block before begin_request");
     for (const std::uint64_t id : external_ids) {
       trace_.block_ids.push_back(dense_.try_emplace(id, static_cast<block_id>(dense_.size())).first);
       trace_.block_types.push_back(type);

@@ -89,8 +89,11 @@ class mooncake_line_parser {
   }
 
   void reserve(std::size_t requests, std::size_t blocks) { builder_.reserve(requests, blocks); }
-  [[nodiscard]] std::uint64_t requests() const noexcept { return requests_; }
-  [[nodiscard]] block_trace finish() && { return std::move(builder_).finish(); }
+  /// The trace read; a file without any request line is an input_error.
+  [[nodiscard]] block_trace finish() && {
+    if (requests_ == 0) report_input_error({file_, 0, ""}, "empty trace: no request lines");
+    return std::move(builder_).finish();
+  }
 
  private:
   /// One line's fields; the block hashes go to hashes_.
@@ -459,7 +462,6 @@ class mapped_file {
       detail::reserve_for_file(parser, mapped.size());
       detail::parse_lines(parser, mapped.data(), mapped.size(), mapped.size(), 0,
                           [&](std::size_t offset) { mapped.release_before(offset); });
-      if (parser.requests() == 0) report_input_error({path, 0, ""}, "empty trace: no request lines");
       return std::move(parser).finish();
     }
   }
@@ -504,7 +506,6 @@ class mapped_file {
       filled = 0;
     }
   }
-  if (parser.requests() == 0) report_input_error({path, 0, ""}, "empty trace: no request lines");
   return std::move(parser).finish();
 }
 
