@@ -316,7 +316,8 @@ class predictive_policy {
   }
   /// Mean gap to reuse (ms) among the successes of `context`.
   [[nodiscard]] double mean_gap_ms(context_id context) const noexcept {
-    return gaps(context).weighted_after[0] / gaps(context).after[0];
+    const gap_histogram& h = gaps(context);
+    return h.weighted_after[0] / h.after[0];
   }
   /// The block a miss would evict now (no_block when empty), without changing anything.
   [[nodiscard]] block_id victim() const noexcept {
@@ -761,11 +762,7 @@ class predictive_policy {
         observe(c, false);
         entries_[candidate].flags &= static_cast<std::uint8_t>(~pending_flag);
       }
-      if (!fresh_[c]) {
-        candidate_density_[c] = density(candidate, now);
-        fresh_[c] = true;
-      }
-      const double d = candidate_density_[c];
+      const double d = candidate_density(c, now);
       if (best == no_handle || d < best_density) {
         best = candidate;
         best_density = d;
@@ -785,14 +782,18 @@ class predictive_policy {
     fresh_.fill(false);
     fresh_ms_ = now;
   }
+  /// The density of context `c`'s candidate (its oldest block) at the kept time, computed when stale.
+  double candidate_density(std::size_t c, std::uint32_t now) noexcept {
+    if (!fresh_[c]) {
+      candidate_density_[c] = density(tail_[c], now);
+      fresh_[c] = true;
+    }
+    return candidate_density_[c];
+  }
   /// The densities of the contexts' candidates now, for choose_victim: computed while a home line loads.
   void weigh_candidates(std::uint32_t now) noexcept {
     keep_densities_at(now);
-    for_each_listing([&](std::size_t c) {
-      if (fresh_[c]) return;
-      candidate_density_[c] = density(tail_[c], now);
-      fresh_[c] = true;
-    });
+    for_each_listing([&](std::size_t c) { static_cast<void>(candidate_density(c, now)); });
   }
   /// Calls f(c) for each context with a listed block, in increasing order.
   template <class F>
