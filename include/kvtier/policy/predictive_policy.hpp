@@ -57,6 +57,7 @@
 // idle past the horizon, or when its ghost is replaced: a block not reused while remembered counts as
 // not reused. No allocation per access once the pool is full.
 #include <kvtier/detail/assert.hpp>
+#include <kvtier/detail/ghost_ways.hpp>
 #include <kvtier/detail/huge_page_allocator.hpp>
 #include <kvtier/detail/prefetch.hpp>
 #include <kvtier/detail/session_tag.hpp>
@@ -344,7 +345,7 @@ class predictive_policy {
   static constexpr std::uint8_t touch_unit = 16;  ///< flags / touch_unit: touches so far, saturating
   static constexpr unsigned max_touches = 3;
   static constexpr std::uint16_t no_session_tag = detail::no_session_tag;
-  static constexpr std::size_t ghost_ways = 8;
+  static constexpr std::size_t ghost_ways = detail::ghost_way_count;
   static constexpr std::uint32_t ghost_tick_shift = 6;              ///< ghost times in units of 64 ms
   static constexpr std::uint32_t ghost_time_mask = (1U << 20) - 1;  ///< 20 bits: wraps after 18.6 h
 
@@ -536,20 +537,18 @@ class predictive_policy {
     history known;
     if (ghost_sets_ == 0) return known;
     ghost_set& set = set_of(id);
-    const std::uint16_t tag = fingerprint(id);
-    for (std::size_t w = 0; w < ghost_ways; ++w) {
-      const std::uint32_t packed = set.packed[w];
-      if (packed == 0 || set.tag[w] != tag) continue;
-      const std::uint32_t age_ms = ((ghost_now() - (packed & ghost_time_mask)) & ghost_time_mask) << ghost_tick_shift;
-      known.seen = true;
-      known.last_ms = now - std::min(age_ms, now);
-      known.context = static_cast<std::uint8_t>(ghost_context(packed));
-      known.touches = static_cast<std::uint8_t>((packed >> 28) & 3U);
-      known.shared = (packed >> 30) & 1U;
-      known.pending = pending_ghost(packed);
-      set.packed[w] = 0;
-      return known;
-    }
+    const unsigned matches = detail::ghost_matches(set.tag, set.packed, fingerprint(id));
+    if (matches == 0) return known;
+    const auto w = static_cast<std::size_t>(std::countr_zero(matches));
+    const std::uint32_t packed = set.packed[w];
+    const std::uint32_t age_ms = ((ghost_now() - (packed & ghost_time_mask)) & ghost_time_mask) << ghost_tick_shift;
+    known.seen = true;
+    known.last_ms = now - std::min(age_ms, now);
+    known.context = static_cast<std::uint8_t>(ghost_context(packed));
+    known.touches = static_cast<std::uint8_t>((packed >> 28) & 3U);
+    known.shared = (packed >> 30) & 1U;
+    known.pending = pending_ghost(packed);
+    set.packed[w] = 0;
     return known;
   }
   /// Remembers a block that leaves (or is declined) in its set, replacing the set's oldest ghost;
@@ -560,20 +559,7 @@ class predictive_policy {
       return;
     }
     ghost_set& set = set_of(id);
-    const std::uint32_t tick = ghost_now();
-    std::size_t way = 0;
-    std::uint32_t oldest = 0;
-    for (std::size_t w = 0; w < ghost_ways; ++w) {
-      if (set.packed[w] == 0) {
-        way = w;
-        break;
-      }
-      const std::uint32_t age = (tick - (set.packed[w] & ghost_time_mask)) & ghost_time_mask;
-      if (age >= oldest) {
-        oldest = age;
-        way = w;
-      }
-    }
+    const std::size_t way = detail::ghost_victim(set.packed, ghost_now(), ghost_time_mask);
     if (pending_ghost(set.packed[way])) observe(ghost_context(set.packed[way]), false);
     const std::uint32_t last_tick = (last_ms >> ghost_tick_shift) & ghost_time_mask;
     const std::uint32_t touches = std::clamp<std::uint32_t>(flags / touch_unit, 1, max_touches);
@@ -590,15 +576,11 @@ class predictive_policy {
     const std::uint32_t horizon_ticks = static_cast<std::uint32_t>(params_.horizon_ms >> ghost_tick_shift);
     if (ghost_sets_ != 0) {
       ghost_set& set = set_at(sweep_ghost_);
-      std::uint32_t pending = 0;  // most sets have no outcome to resolve: one test of all eight
-      for (const std::uint32_t packed : set.packed) pending |= packed;
-      if (pending_ghost(pending)) {
-        for (std::uint32_t& packed : set.packed) {
-          if (pending_ghost(packed) && ((tick - (packed & ghost_time_mask)) & ghost_time_mask) > horizon_ticks) {
-            observe(ghost_context(packed), false);
-            packed &= ~(1U << 31);
-          }
-        }
+      for (unsigned expired = detail::ghost_expired(set.packed, tick, ghost_time_mask, horizon_ticks); expired != 0;
+           expired &= expired - 1) {
+        std::uint32_t& packed = set.packed[static_cast<std::size_t>(std::countr_zero(expired))];
+        observe(ghost_context(packed), false);
+        packed &= ~detail::ghost_pending_bit;
       }
       sweep_ghost_ = sweep_ghost_ + 1 == ghost_sets_ ? 0 : sweep_ghost_ + 1;
     }
