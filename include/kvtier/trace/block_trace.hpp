@@ -113,9 +113,18 @@ class block_trace_builder {
   /// add_block for each of `external_ids`, in order.
   void add_blocks(std::span<const std::uint64_t> external_ids, block_type type = block_type::unknown) {
     KVTIER_ASSERT(!trace_.requests.empty(), "add_block before begin_request");
-    for (const std::uint64_t id : external_ids) {
-      trace_.block_ids.push_back(dense_.try_emplace(id, static_cast<block_id>(dense_.size())).first);
-      trace_.block_types.push_back(type);
+    const std::size_t first = trace_.block_ids.size();
+    try {
+      trace_.block_ids.resize(first + external_ids.size());
+      trace_.block_types.resize(first + external_ids.size(), type);
+      block_id* out = trace_.block_ids.data() + first;
+      for (const std::uint64_t id : external_ids) {
+        *out++ = dense_.try_emplace(id, static_cast<block_id>(dense_.size())).first;
+      }
+    } catch (...) {  // out of memory: the trace keeps the blocks it had
+      trace_.block_ids.resize(first);
+      trace_.block_types.resize(first);
+      throw;
     }
     trace_.requests.back().block_count += static_cast<std::uint32_t>(external_ids.size());
   }

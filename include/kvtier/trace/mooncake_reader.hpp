@@ -174,8 +174,13 @@ class mooncake_line_parser {
     }
     return -1;
   }
+  /// JSON's whitespace: space, tab, carriage return, line feed.
+  static constexpr bool blank(char c) noexcept {
+    constexpr std::uint64_t blanks = 1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n';
+    return static_cast<unsigned char>(c) <= ' ' && ((blanks >> static_cast<unsigned char>(c)) & 1U) != 0;
+  }
   static void skip_blanks(const char*& p, const char* end) noexcept {
-    while (p != end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
+    while (p != end && blank(*p)) ++p;
   }
   /// A string from its opening quote, without escapes, control or non-ASCII bytes.
   static bool plain_string(const char*& p, const char* end, std::string_view& out) noexcept {
@@ -246,6 +251,11 @@ class mooncake_line_parser {
       std::uint64_t id = 0;
       if (!plain_count(p, end, id)) return false;
       hashes_.push_back(id);
+      if (end - p >= 2 && p[0] == ',' && p[1] == ' ') {  // the usual separator, as json.dumps writes it
+        p += 2;
+        skip_blanks(p, end);
+        continue;
+      }
       skip_blanks(p, end);
       if (p == end) return false;
       if (*p == ']') {
