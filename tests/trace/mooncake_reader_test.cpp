@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -107,6 +108,27 @@ TEST(mooncake_reader, numbers_the_scanner_leaves_are_still_checked) {
     const std::string path = write_temp("badnumber.jsonl", std::string("{\"timestamp\": 0, \"input_length\": 1, "
                                                                        "\"hash_ids\": ") +
                                                                bad + "}");
+    EXPECT_NE(error_of(path).find(path + ":1: "), std::string::npos) << bad << ": " << error_of(path);
+  }
+}
+
+TEST(mooncake_reader, every_spelling_of_the_id_separator_reads_the_same) {
+  const auto ids_of = [](const std::string& list) {
+    const std::string path =
+        write_temp("separator.jsonl", "{\"timestamp\": 0, \"input_length\": 600, \"hash_ids\": " + list + "}");
+    return kvtier::read_mooncake_trace(path).block_ids;
+  };
+  const auto expected = ids_of("[7, 9]");
+  ASSERT_EQ(expected.size(), 2u);
+  for (const char* list : {"[7,9]", "[7,  9]", "[7, \t9]", "[7 , 9]", "[ 7, 9 ]", "[7,\r9]", "[7, \r 9]"}) {
+    EXPECT_EQ(ids_of(list), expected) << list;
+  }
+  // Each would hold as many ids as input_length needs if a separator were skipped too leniently.
+  for (const auto& [bad, input_length] :
+       {std::pair{"[7, ]", 1}, std::pair{"[7, ,9]", 600}, std::pair{"[7, 9, ]", 600}, std::pair{"[7 ,, 9]", 600}}) {
+    const std::string path =
+        write_temp("badseparator.jsonl", "{\"timestamp\": 0, \"input_length\": " + std::to_string(input_length) +
+                                             ", \"hash_ids\": " + bad + "}");
     EXPECT_NE(error_of(path).find(path + ":1: "), std::string::npos) << bad << ": " << error_of(path);
   }
 }
