@@ -1,4 +1,5 @@
-#include <kvtier/detail/prefetch.hpp>
+#include "decision_stream.hpp"
+
 #include <kvtier/policy/lru_policy.hpp>
 #include <kvtier/policy/predictive_policy.hpp>
 #include <kvtier/policy/simulator.hpp>
@@ -11,12 +12,12 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
-#include <list>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 namespace {
+
+using kvtier::bench::decisions;
 
 void BM_predict_predict(benchmark::State& state) {
   kvtier::beta_bernoulli_predictor<> predictor;
@@ -56,49 +57,19 @@ void BM_predict_ema_update_80x8(benchmark::State& state) {
 }
 BENCHMARK(BM_predict_ema_update_80x8);
 
-// Eviction decisions with one million resident blocks: every access but the first of each request is
-// a miss that evicts one block. Requests of 16-block chains, 100 ms apart, sharing their first block.
-// Isolated: each decision finds its block's lines cold, as a caller that knows one reference at a time
-// sees them. Pipelined: the policy is told of each reference kvtier::prefetch_distance references
-// ahead (prefetching_policy), as an engine that knows a request's block list, or a replay, can do.
-enum class decisions { isolated, pipelined };
+/// Eviction decisions (decision_stream.hpp), timed: ns per decision is the time per request over 16.
 template <decisions Mode, class Policy>
 void run_decisions(benchmark::State& state, Policy& policy) {
-  constexpr std::uint32_t request_blocks = 16;
-  // Reference n: block n % 16 of request n / 16; block 0 is shared, the others are new ids.
-  const auto id_of = [](std::uint64_t n) {
-    const std::uint64_t position = n % request_blocks;
-    return position == 0 ? kvtier::block_id{0}
-                         : static_cast<kvtier::block_id>((request_blocks - 1) * (n / request_blocks) + position);
-  };
-  std::vector<kvtier::block_id> evicted;
-  kvtier::block_access a;
-  std::uint64_t n = 0;
-  auto issue = [&] {
-    const auto request = static_cast<std::uint32_t>(n / request_blocks);
-    a.request = request;
-    a.time_ms = (std::uint64_t{request} + 1) * 100;
-    a.request_blocks = request_blocks;
-    a.parent = kvtier::no_block;
-    for (std::uint32_t p = 0; p < request_blocks; ++p, ++n) {
-      if constexpr (Mode == decisions::pipelined) policy.prefetch(id_of(n + kvtier::prefetch_distance));
-      a.id = id_of(n);
-      a.position = p;
-      a.tokens = 512;
-      benchmark::DoNotOptimize(policy.access(a, evicted));
-      a.parent = a.id;
-    }
-  };
-  while (policy.size() < policy.capacity()) issue();
-  for (auto _ : state) issue();
-  state.SetItemsProcessed(state.iterations() * request_blocks);
+  kvtier::bench::decision_stream stream;
+  stream.fill<Mode>(policy);
+  for (auto _ : state) stream.issue<Mode>(policy);
+  benchmark::DoNotOptimize(stream.hits());
+  state.SetItemsProcessed(state.iterations() * kvtier::bench::decision_stream::request_blocks);
 }
 
 template <decisions Mode>
 void BM_predict_decision_predictive_1m(benchmark::State& state) {
-  kvtier::predictive_policy_params params{1'000'000};
-  params.admission = false;  // every miss evicts: measures the decision, not the filter
-  kvtier::predictive_policy<> policy{params};
+  kvtier::predictive_policy<> policy{kvtier::bench::decision_params(1'000'000)};
   run_decisions<Mode>(state, policy);
   state.counters["metadata_bytes_per_block"] =
       static_cast<double>(policy.metadata_bytes()) / static_cast<double>(policy.capacity());
@@ -106,75 +77,10 @@ void BM_predict_decision_predictive_1m(benchmark::State& state) {
 BENCHMARK(BM_predict_decision_predictive_1m<decisions::isolated>)->Unit(benchmark::kNanosecond);
 BENCHMARK(BM_predict_decision_predictive_1m<decisions::pipelined>)->Unit(benchmark::kNanosecond);
 
-/// The honest baseline beside it: an LRU of the same capacity over flat arrays (intrusive list by id).
-class flat_lru {
- public:
-  static constexpr std::string_view name = "lru";
-  explicit flat_lru(std::size_t capacity) : capacity_(capacity) {}
-  bool access(const kvtier::block_access& a, std::vector<kvtier::block_id>& evicted) {
-    evicted.clear();
-    if (a.id >= prev_.size()) {
-      const std::size_t n = std::max<std::size_t>(a.id + 1, prev_.size() * 2);
-      prev_.resize(n, kvtier::no_block);
-      next_.resize(n, kvtier::no_block);
-      resident_.resize(n, false);
-    }
-    const bool hit = resident_[a.id];
-    if (hit) {
-      unlink(a.id);
-    } else {
-      if (size_ == capacity_) {
-        const kvtier::block_id victim = tail_;
-        unlink(victim);
-        resident_[victim] = false;
-        evicted.push_back(victim);
-        --size_;
-      }
-      resident_[a.id] = true;
-      ++size_;
-    }
-    prev_[a.id] = kvtier::no_block;
-    next_[a.id] = head_;
-    if (head_ != kvtier::no_block) prev_[head_] = a.id;
-    head_ = a.id;
-    if (tail_ == kvtier::no_block) tail_ = a.id;
-    return hit;
-  }
-  void prefetch(kvtier::block_id id) const noexcept {
-    if (id >= prev_.size()) return;
-    kvtier::detail::prefetch_line(&prev_[id]);
-    kvtier::detail::prefetch_line(&next_[id]);
-  }
-  bool erase(kvtier::block_id) { return false; }
-  [[nodiscard]] bool contains(kvtier::block_id id) const { return id < resident_.size() && resident_[id]; }
-  [[nodiscard]] std::size_t size() const { return size_; }
-  [[nodiscard]] std::size_t capacity() const { return capacity_; }
-
- private:
-  void unlink(kvtier::block_id id) {
-    if (prev_[id] != kvtier::no_block) {
-      next_[prev_[id]] = next_[id];
-    } else {
-      head_ = next_[id];
-    }
-    if (next_[id] != kvtier::no_block) {
-      prev_[next_[id]] = prev_[id];
-    } else {
-      tail_ = prev_[id];
-    }
-  }
-  std::size_t capacity_;
-  std::size_t size_ = 0;
-  kvtier::block_id head_ = kvtier::no_block;
-  kvtier::block_id tail_ = kvtier::no_block;
-  std::vector<kvtier::block_id> prev_, next_;
-  std::vector<bool> resident_;
-};
-static_assert(kvtier::prefetching_policy<flat_lru>);
-
+/// The honest baseline beside it: an LRU of the same capacity over flat arrays, in the same run.
 template <decisions Mode>
 void BM_predict_decision_lru_1m(benchmark::State& state) {
-  flat_lru policy{1'000'000};
+  kvtier::bench::flat_lru policy{1'000'000};
   run_decisions<Mode>(state, policy);
 }
 BENCHMARK(BM_predict_decision_lru_1m<decisions::isolated>)->Unit(benchmark::kNanosecond);
