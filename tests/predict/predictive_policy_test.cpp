@@ -315,6 +315,50 @@ TEST(PredictivePolicy, ParentLinksInACycleStillYieldAVictim) {
   EXPECT_NE(policy.victim(), no_block);
 }
 
+/// Two contexts by block type: tool blocks in context 1, all others in context 0.
+struct tool_or_not_classifier {
+  static constexpr std::size_t context_count = 2;
+  [[nodiscard]] constexpr kvtier::context_id classify(const kvtier::touch_facts& f) const noexcept {
+    return f.type == kvtier::block_type::tool ? 1 : 0;
+  }
+};
+
+/// A block idle longer than every reuse its context has shown (and within the horizon) has no reuse
+/// left to expect: it goes before a block whose context still expects one, whichever context comes
+/// first in the search. With fast forgetting the gap law's prior mass, spread over all bins at the
+/// start, decays to zero after about a thousand reuses, as it does after millions with the default.
+TEST(PredictivePolicy, ABlockIdlePastEveryReuseOfItsContextGoesFirst) {
+  kvtier::predictive_policy_params params{2};
+  params.admission = false;  // every miss evicts: the victim is what is tested
+  params.forgetting = 0.5;
+  kvtier::predictive_policy<tool_or_not_classifier> policy{params};
+  std::vector<block_id> evicted;
+  std::uint32_t request = 0;
+  const auto touch = [&](block_id id, kvtier::block_type type, std::uint64_t time_ms) {
+    block_access a;
+    a.id = id;
+    a.type = type;
+    a.time_ms = time_ms;
+    a.request = request++;
+    a.request_blocks = 1;
+    a.tokens = 512;
+    return policy.access(a, evicted);
+  };
+  constexpr block_id tool_block = 1, user_block = 2, newcomer = 3;
+  std::uint64_t now = 0;
+  EXPECT_FALSE(touch(tool_block, kvtier::block_type::tool, now));
+  for (int reuse = 0; reuse < 2'000; ++reuse) EXPECT_TRUE(touch(tool_block, kvtier::block_type::tool, ++now));
+  EXPECT_FALSE(touch(user_block, kvtier::block_type::user, ++now));
+  EXPECT_TRUE(touch(user_block, kvtier::block_type::user, ++now));
+  // Both blocks are now idle 60 s: context 1 has seen only 1 ms gaps for 2,000 reuses, context 0
+  // keeps most of its prior, which spreads gaps up to the horizon.
+  now += 60'000;
+  EXPECT_FALSE(touch(newcomer, kvtier::block_type::user, now));
+  EXPECT_EQ(evicted, std::vector<block_id>{tool_block});
+  EXPECT_TRUE(policy.contains(user_block));
+  EXPECT_TRUE(policy.contains(newcomer));
+}
+
 /// Many more distinct blocks than capacity (sessions that never end, all-new tails): the metadata
 /// stays bounded by capacity, at most 64 bytes per resident block once the cache is full, at odd
 /// capacities too (where the ghost sets do not fill whole lines) and at the smallest ones (no index).

@@ -687,6 +687,9 @@ class predictive_policy {
     const double end = bin_high_ms(k);
     const double part = k == 0 ? 1.0 : (end - age) / (end - bin_low_ms(k));
     const double later = h.after[k + 1] + h.count[k] * part;
+    // Past every reuse the law holds (its prior mass decays to zero after millions of reuses): none
+    // left to expect. Without this, the wait below is 0/0 and a NaN density never compares lower.
+    if (!(later > 0.0)) return 0.0;
     const double later_weighted = h.weighted_after[k + 1] + h.count[k] * part * (age + end) / 2.0;
     const double survival = later / h.after[0];
     const double wait = later_weighted / later - age + 1.0;
