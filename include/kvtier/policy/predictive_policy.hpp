@@ -528,7 +528,9 @@ class predictive_policy {
     return s < lines_.size() ? lines_[s].set : bare_sets_[s - lines_.size()];
   }
   [[nodiscard]] ghost_set& set_of(block_id id) noexcept { return set_at(set_index(id)); }
-  static constexpr bool pending_ghost(std::uint32_t packed) noexcept { return (packed >> 31) & 1U; }
+  static constexpr bool pending_ghost(std::uint32_t packed) noexcept {
+    return (packed & detail::ghost_pending_bit) != 0;
+  }
   static constexpr context_id ghost_context(std::uint32_t packed) noexcept {
     return static_cast<context_id>((packed >> 20) & 0xffU);
   }
@@ -565,7 +567,8 @@ class predictive_policy {
     const std::uint32_t touches = std::clamp<std::uint32_t>(flags / touch_unit, 1, max_touches);
     set.tag[way] = fingerprint(id);
     set.packed[way] = last_tick | std::uint32_t{context} << 20 | touches << 28 |
-                      ((flags & shared_flag) ? 1U << 30 : 0U) | ((flags & pending_flag) ? 1U << 31 : 0U);
+                      ((flags & shared_flag) ? 1U << 30 : 0U) |
+                      ((flags & pending_flag) ? detail::ghost_pending_bit : 0U);
   }
 
   /// Resolves outcomes that expired unseen: each access visits one ghost set and as many entries as

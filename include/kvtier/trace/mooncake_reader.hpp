@@ -52,6 +52,12 @@ struct mooncake_read_options {
 
 namespace detail {
 
+/// JSON's whitespace: space, tab, carriage return, line feed.
+[[nodiscard]] constexpr bool json_blank(char c) noexcept {
+  constexpr std::uint64_t blanks = 1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n';
+  return static_cast<unsigned char>(c) <= ' ' && ((blanks >> static_cast<unsigned char>(c)) & 1U) != 0;
+}
+
 class mooncake_line_parser {
  public:
   mooncake_line_parser(std::string file, const mooncake_read_options& options)
@@ -174,13 +180,8 @@ class mooncake_line_parser {
     }
     return -1;
   }
-  /// JSON's whitespace: space, tab, carriage return, line feed.
-  static constexpr bool blank(char c) noexcept {
-    constexpr std::uint64_t blanks = 1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n';
-    return static_cast<unsigned char>(c) <= ' ' && ((blanks >> static_cast<unsigned char>(c)) & 1U) != 0;
-  }
   static void skip_blanks(const char*& p, const char* end) noexcept {
-    while (p != end && blank(*p)) ++p;
+    while (p != end && json_blank(*p)) ++p;
   }
   /// A string from its opening quote, without escapes, control or non-ASCII bytes.
   static bool plain_string(const char*& p, const char* end, std::string_view& out) noexcept {
@@ -367,13 +368,12 @@ class mooncake_line_parser {
   std::string_view field_;
 };
 
-/// Parses text[start, end) as one request line, blanks around it trimmed and blank lines skipped;
-/// `readable` counts the bytes readable from `text` (simdjson padding included).
+/// Parses text[start, end) as one request line (it holds no line feed), blanks around it trimmed and
+/// blank lines skipped; `readable` counts the bytes readable from `text` (simdjson padding included).
 inline void parse_trimmed_line(mooncake_line_parser& parser, const char* text, std::size_t start, std::size_t end,
                                std::size_t readable, std::uint64_t line) {
-  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (start < end && blank(text[start])) ++start;
-  while (end > start && blank(text[end - 1])) --end;
+  while (start < end && json_blank(text[start])) ++start;
+  while (end > start && json_blank(text[end - 1])) --end;
   if (end > start) parser.parse(text + start, end - start, readable - start, line);
 }
 
