@@ -3,7 +3,8 @@
 // of the same sizes at the same offsets of a file in the same directory for files (buffered and
 // O_DIRECT). File benchmarks report wall-clock time and the CPU time of all the process's threads:
 // a tier that used a second core would show CPU time above wall-clock time. Keys rotate over a
-// 128 MiB working set, so stores after the first round replace.
+// 128 MiB working set, so stores after the first round replace. The paired file benchmarks time a
+// raw and a tier transfer in each iteration, the steadier comparison on a shared machine.
 #include <kvtier/io.hpp>
 #include <kvtier/tier/presets.hpp>
 
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -194,6 +196,13 @@ struct file_tier_fixture {
   }
   file_tier_fixture(const file_tier_fixture&) = delete;
   file_tier_fixture& operator=(const file_tier_fixture&) = delete;
+  /// Stores `bytes` under every key but one, leaving the spare slot, so that each later store
+  /// replaces a block as in steady state. Returns the number of keys stored.
+  std::uint64_t fill(std::span<const std::byte> bytes) {
+    const std::uint64_t keys = block_count(bytes.size()) - 1;
+    for (std::uint64_t k = 0; k < keys; ++k) (void)tier->try_insert(key_of(k), bytes);
+    return keys;
+  }
   std::filesystem::path directory;
   std::unique_ptr<kvtier::file_tier<>> tier;
 };
@@ -203,9 +212,7 @@ void BM_tier_file_store(benchmark::State& state) {
   file_tier_fixture fixture(block, state.range(1) != 0);
   aligned_buffer source(block);
   const std::span<const std::byte> bytes(source.data, block);
-  // Fill all but the spare slot, so that each store below replaces a block as in steady state.
-  const std::uint64_t keys = block_count(block) - 1;
-  for (std::uint64_t k = 0; k < keys; ++k) (void)fixture.tier->try_insert(key_of(k), bytes);
+  const std::uint64_t keys = fixture.fill(bytes);
   std::uint64_t i = 0;
   for (auto _ : state) {
     if (!fixture.tier->try_insert(key_of(i++ % keys), bytes)) state.SkipWithError("insert failed");
@@ -217,10 +224,7 @@ void BM_tier_file_load(benchmark::State& state) {
   const auto block = static_cast<std::uint64_t>(state.range(0));
   file_tier_fixture fixture(block, state.range(1) != 0);
   aligned_buffer source(block);
-  const std::uint64_t keys = block_count(block) - 1;
-  for (std::uint64_t k = 0; k < keys; ++k) {
-    (void)fixture.tier->try_insert(key_of(k), std::span<const std::byte>(source.data, block));
-  }
+  const std::uint64_t keys = fixture.fill(std::span<const std::byte>(source.data, block));
   aligned_buffer destination(block);
   const std::span<std::byte> out(destination.data, block);
   std::uint64_t i = 0;
@@ -243,10 +247,7 @@ void BM_tier_file_load_batch(benchmark::State& state) {
   constexpr std::uint64_t batch = 16;
   file_tier_fixture fixture(block, state.range(1) != 0);
   aligned_buffer source(block);
-  const std::uint64_t keys = block_count(block) - 1;
-  for (std::uint64_t k = 0; k < keys; ++k) {
-    (void)fixture.tier->try_insert(key_of(k), std::span<const std::byte>(source.data, block));
-  }
+  const std::uint64_t keys = fixture.fill(std::span<const std::byte>(source.data, block));
   aligned_buffer destination(block * batch);
   std::vector<kvtier::block_read> reads(batch);
   std::vector<std::optional<std::size_t>> found(batch);
@@ -260,6 +261,69 @@ void BM_tier_file_load_batch(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * block * batch));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
 }
+
+// Paired: each iteration makes one raw transfer and one tier transfer of the same size, in the same
+// directory, and times each on its own, so that both see the same moment of the machine (writeback,
+// another process on the core) and the ratio no longer swings with what ran between two benchmarks.
+// The raw file is filled as the tier fills its segment (one write of header page and payload per
+// slot), so that both are read from page-cache folios of the same sizes. Counters: microseconds per
+// raw and per tier transfer, and raw / tier (the tier's throughput as a share of the raw one).
+
+using paired_clock = std::chrono::steady_clock;
+
+/// Runs `raw(i)` then `tier(i)` in each iteration, timing each; both return whether they succeeded.
+template <class Raw, class Tier>
+void run_paired(benchmark::State& state, std::uint64_t block, Raw&& raw, Tier&& tier) {
+  paired_clock::duration raw_time{};
+  paired_clock::duration tier_time{};
+  std::uint64_t i = 0;
+  for (auto _ : state) {
+    const auto start = paired_clock::now();
+    const bool raw_ok = raw(i);
+    const auto raw_done = paired_clock::now();
+    const bool tier_ok = tier(i);
+    const auto tier_done = paired_clock::now();
+    if (!raw_ok || !tier_ok) state.SkipWithError("transfer failed");
+    raw_time += raw_done - start;
+    tier_time += tier_done - raw_done;
+    ++i;
+  }
+  finish(state, block);
+  const double n = static_cast<double>(state.iterations());
+  const double raw_us = std::chrono::duration<double, std::micro>(raw_time).count() / n;
+  const double tier_us = std::chrono::duration<double, std::micro>(tier_time).count() / n;
+  state.counters["raw_us"] = raw_us;
+  state.counters["tier_us"] = tier_us;
+  state.counters["raw_over_tier"] = tier_us > 0 ? raw_us / tier_us : 0;
+}
+
+/// A raw transfer and a tier transfer of the same block size, store or load, side by side.
+void file_paired(benchmark::State& state, bool load) {
+  const auto block = static_cast<std::uint64_t>(state.range(0));
+  const bool direct = state.range(1) != 0;
+  raw_file file(direct ? "paired-direct.bin" : "paired.bin", direct, block, slot_bytes(block));
+  file_tier_fixture fixture(block, direct);
+  aligned_buffer source(block);
+  const std::span<const std::byte> bytes(source.data, block);
+  const std::uint64_t keys = fixture.fill(bytes);
+  aligned_buffer destination(block);
+  const std::span<std::byte> out(destination.data, block);
+  const auto expected = static_cast<ssize_t>(block);
+  if (load) {
+    run_paired(
+        state, block,
+        [&](std::uint64_t i) { return ::pread(file.fd, out.data(), block, raw_offset(i, block)) == expected; },
+        [&](std::uint64_t i) { return fixture.tier->find(key_of(i % keys), out).has_value(); });
+  } else {
+    run_paired(
+        state, block,
+        [&](std::uint64_t i) { return ::pwrite(file.fd, bytes.data(), block, raw_offset(i, block)) == expected; },
+        [&](std::uint64_t i) { return fixture.tier->try_insert(key_of(i % keys), bytes); });
+  }
+}
+
+void BM_tier_file_store_paired(benchmark::State& state) { file_paired(state, false); }
+void BM_tier_file_load_paired(benchmark::State& state) { file_paired(state, true); }
 
 void memory_sizes(benchmark::internal::Benchmark* b) { b->Arg(16 << 10)->Arg(256 << 10)->Arg(2 << 20); }
 void file_sizes(benchmark::internal::Benchmark* b) {
@@ -282,5 +346,7 @@ BENCHMARK(BM_tier_raw_pread)->Apply(file_sizes);
 BENCHMARK(BM_tier_raw_pread_1mib_filled)->Apply(file_sizes);
 BENCHMARK(BM_tier_file_load)->Apply(file_sizes);
 BENCHMARK(BM_tier_file_load_batch)->Apply(file_sizes);
+BENCHMARK(BM_tier_file_store_paired)->Apply(file_sizes);
+BENCHMARK(BM_tier_file_load_paired)->Apply(file_sizes);
 
 }  // namespace
