@@ -1,5 +1,6 @@
 #include "decision_stream.hpp"
 
+#include <kvtier/detail/huge_page_allocator.hpp>
 #include <kvtier/policy/lru_policy.hpp>
 #include <kvtier/policy/predictive_policy.hpp>
 #include <kvtier/policy/simulator.hpp>
@@ -9,10 +10,13 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <numeric>
 #include <optional>
+#include <random>
 #include <vector>
 
 namespace {
@@ -85,6 +89,29 @@ void BM_predict_decision_lru_1m(benchmark::State& state) {
 }
 BENCHMARK(BM_predict_decision_lru_1m<decisions::isolated>)->Unit(benchmark::kNanosecond);
 BENCHMARK(BM_predict_decision_lru_1m<decisions::pipelined>)->Unit(benchmark::kNanosecond);
+
+/// The floor under an isolated decision: one dependent load from a random line of a table as large as
+/// the predictive policy's metadata with a million resident blocks (64 bytes each), allocated as the
+/// policy allocates its tables (2 MiB-aligned, advised for huge pages). A decision whose block was not
+/// announced ahead waits for one such load before it can know whether the block is resident.
+void BM_predict_memory_latency_64mb(benchmark::State& state) {
+  struct alignas(64) line {
+    std::uint64_t next;
+  };
+  constexpr std::size_t lines = std::size_t{1'000'000};
+  std::vector<line, kvtier::detail::huge_page_allocator<line>> table(lines);
+  std::vector<std::uint32_t> order(lines);
+  std::iota(order.begin(), order.end(), std::uint32_t{0});
+  std::shuffle(order.begin(), order.end(), std::mt19937_64{1});
+  for (std::size_t i = 0; i < lines; ++i) table[order[i]].next = order[(i + 1) % lines];  // one cycle
+  std::uint64_t at = order[0];
+  for (auto _ : state) {
+    at = table[at].next;
+    benchmark::DoNotOptimize(at);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_predict_memory_latency_64mb)->Unit(benchmark::kNanosecond);
 
 /// Whole replay of the Mooncake conversation trace (288,500 references) at 9,140 blocks (5% of its
 /// distinct blocks), through policy/simulator.hpp; kvtier's LRU beside it.
