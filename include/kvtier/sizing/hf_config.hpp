@@ -15,6 +15,7 @@
 //     attn_layer_offset and Mamba elsewhere; `layer_types`, where present, wins over family rules.
 // An unknown model_type with the standard fields is sized as full attention with a warning; a
 // missing, contradictory or impossible field throws input_error naming the file, line and field.
+#include <kvtier/detail/json_blank.hpp>
 #include <kvtier/error.hpp>
 #include <kvtier/sizing/attention.hpp>
 #include <kvtier/sizing/kv_dtype.hpp>
@@ -95,7 +96,7 @@ class json_positions {
 
  private:
   [[nodiscard]] std::size_t skip_space(std::size_t at) const noexcept {
-    while (at < text_.size() && (text_[at] == ' ' || text_[at] == '\n' || text_[at] == '\r' || text_[at] == '\t')) ++at;
+    while (at < text_.size() && detail::json_blank(text_[at])) ++at;
     return at;
   }
 

@@ -27,6 +27,7 @@
 //   * Block ids are dense in the order the sorted requests first reference them.
 // Bad input (invalid JSON, a missing or mistyped field) throws input_error with the file, the
 // 1-based line of the offending value (of its object when a member is missing) and the field.
+#include <kvtier/detail/json_blank.hpp>
 #include <kvtier/error.hpp>
 #include <kvtier/trace/block_hasher.hpp>
 #include <kvtier/trace/block_trace.hpp>
@@ -162,7 +163,7 @@ class chat_converter {
   void convert(const char* data, std::size_t size) {
     begin_ = data;
     std::size_t start = 0;
-    while (start < size && is_space(data[start])) ++start;
+    while (start < size && detail::json_blank(data[start])) ++start;
     if (start < size && data[start] == '[') {
       convert_array(data, size);
     } else {
@@ -206,8 +207,6 @@ class chat_converter {
     std::string_view content;
     std::optional<double> timestamp_s;
   };
-
-  static constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
   /// True when the document has nothing left (simdjson 3.0 has no document::at_end).
   [[nodiscard]] static bool at_end(simdjson::ondemand::document& doc) noexcept {
@@ -275,7 +274,7 @@ class chat_converter {
       const char* newline = static_cast<const char*>(std::memchr(data + start, '\n', size - start));
       const std::size_t end = newline == nullptr ? size : static_cast<std::size_t>(newline - data);
       std::size_t first = start;
-      while (first < end && is_space(data[first])) ++first;
+      while (first < end && detail::json_blank(data[first])) ++first;
       if (first < end) {
         begin_record(data + first, data + end, line);
         field_.clear();
@@ -352,7 +351,7 @@ class chat_converter {
           session_names_[session] = std::string(std::string_view(value.get_string()));
         } else if (type == simdjson::ondemand::json_type::number) {
           std::string_view token = value.raw_json_token();
-          while (!token.empty() && is_space(token.back())) token.remove_suffix(1);
+          while (!token.empty() && detail::json_blank(token.back())) token.remove_suffix(1);
           session_names_[session] = std::string(token);
         }
       }

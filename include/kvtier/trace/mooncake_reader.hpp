@@ -11,6 +11,7 @@
 // Block ids and session ids are remapped dense in first-seen order. Any malformed or truncated line, a
 // missing or mistyped field, or a block count that disagrees with input_length is an input_error
 // naming the file, the 1-based line and the field.
+#include <kvtier/detail/json_blank.hpp>
 #include <kvtier/error.hpp>
 #include <kvtier/trace/block_trace.hpp>
 
@@ -51,12 +52,6 @@ struct mooncake_read_options {
 };
 
 namespace detail {
-
-/// JSON's whitespace: space, tab, carriage return, line feed.
-[[nodiscard]] constexpr bool json_blank(char c) noexcept {
-  constexpr std::uint64_t blanks = 1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n';
-  return static_cast<unsigned char>(c) <= ' ' && ((blanks >> static_cast<unsigned char>(c)) & 1U) != 0;
-}
 
 class mooncake_line_parser {
  public:
