@@ -61,14 +61,19 @@ void BM_predict_ema_update_80x8(benchmark::State& state) {
 }
 BENCHMARK(BM_predict_ema_update_80x8);
 
-/// Eviction decisions (decision_stream.hpp), timed: ns per decision is the time per request over 16.
+/// Eviction decisions (decision_stream.hpp), timed per request of 16. `time_per_decision` is the CPU
+/// time of one decision in seconds (the console shows it with an SI prefix: 92.3n is 92.3 ns), the
+/// figure the 150 ns target is stated in.
 template <decisions Mode, class Policy>
 void run_decisions(benchmark::State& state, Policy& policy) {
   kvtier::bench::decision_stream stream;
   stream.fill<Mode>(policy);
   for (auto _ : state) stream.issue<Mode>(policy);
   benchmark::DoNotOptimize(stream.hits());
-  state.SetItemsProcessed(state.iterations() * kvtier::bench::decision_stream::request_blocks);
+  const std::int64_t made = state.iterations() * kvtier::bench::decision_stream::request_blocks;
+  state.SetItemsProcessed(made);
+  state.counters["time_per_decision"] =
+      benchmark::Counter(static_cast<double>(made), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 template <decisions Mode>
